@@ -1,0 +1,3 @@
+from stadtbote.delivery.channels.email.transport import EmailChannel
+
+__all__ = ["EmailChannel"]

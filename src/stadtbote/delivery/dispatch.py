@@ -1,0 +1,94 @@
+"""Publishing and withdrawing messages: the entry points the API calls."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from stadtbote.core.tasks import enqueue_on_commit
+from stadtbote.delivery.fanout import start_job
+from stadtbote.delivery.models import OPEN_STATUSES, Delivery, DeliveryJob, JobStatus, Kind, Status
+from stadtbote.messages.models import Message, MessageStatus
+
+
+def submit(message: Message) -> None:
+    """Start sending now, or schedule it; drafts wait for approval."""
+    if message.status == MessageStatus.PUBLISHED:
+        start_job(message, Kind.MESSAGE)
+    elif message.status == MessageStatus.SCHEDULED:
+        enqueue_on_commit(publish_scheduled, str(message.pk), run_after=message.send_at)
+
+
+def approve(message: Message) -> None:
+    """Release a held draft: publish now, or at its send_at."""
+    now = timezone.now()
+    with transaction.atomic():
+        if message.send_at and message.send_at > now:
+            message.status = MessageStatus.SCHEDULED
+        else:
+            message.status = MessageStatus.PUBLISHED
+            message.published_at = now
+        message.version += 1
+        message.save(update_fields=["status", "published_at", "version"])
+        submit(message)
+
+
+@task(queue_name="fanout", priority=5)
+def publish_scheduled(message_id: str) -> str:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != MessageStatus.SCHEDULED:
+            return "skipped"
+        if message.send_at and message.send_at > timezone.now():
+            # send_at moved later after this task was queued; come back then.
+            enqueue_on_commit(publish_scheduled, message_id, run_after=message.send_at)
+            return "rescheduled"
+        message.status = MessageStatus.PUBLISHED
+        message.published_at = timezone.now()
+        message.version += 1
+        message.save(update_fields=["status", "published_at", "version"])
+        start_job(message, Kind.MESSAGE)
+    return "published"
+
+
+def cancel(message: Message) -> int:
+    """Withdraw a message: nothing more is sent, and whoever got it is told.
+
+    Returns how many open deliveries were stopped.
+    """
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.status == MessageStatus.CANCELLED:
+            return 0
+        message.status = MessageStatus.CANCELLED
+        message.cancelled_at = timezone.now()
+        message.version += 1
+        message.save(update_fields=["status", "cancelled_at", "version"])
+        DeliveryJob.objects.filter(message=message, kind=Kind.MESSAGE).exclude(
+            status=JobStatus.DONE
+        ).update(status=JobStatus.CANCELLED)
+        # "sending" rows are in a worker's hands; they finish, and are then told as well.
+        stopped = (
+            Delivery.objects.filter(message=message, kind=Kind.MESSAGE, status__in=OPEN_STATUSES)
+            .exclude(status=Status.SENDING)
+            .update(status=Status.CANCELLED, reason="message withdrawn", not_before=None)
+        )
+        enqueue_on_commit(notify_withdrawal, str(message.pk))
+    return stopped
+
+
+@task(queue_name="fanout", priority=5)
+def notify_withdrawal(message_id: str) -> str:
+    """Start the withdrawal fan-out once no delivery of the message is in flight any more."""
+    from datetime import timedelta
+
+    message = Message.objects.get(pk=message_id)
+    if Delivery.objects.filter(message=message, kind=Kind.MESSAGE, status=Status.SENDING).exists():
+        enqueue_on_commit(
+            notify_withdrawal, message_id, run_after=timezone.now() + timedelta(seconds=5)
+        )
+        return "waiting for in-flight deliveries"
+    with transaction.atomic():
+        start_job(message, Kind.WITHDRAWAL)
+    return "started"

@@ -1,0 +1,40 @@
+"""What a recipient sees: a Notice per message and language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from stadtbote.core.severity import Severity
+from stadtbote.delivery.channels.base import Notice
+from stadtbote.delivery.rules import pick_language
+from stadtbote.messages.models import Message
+
+
+def message_url(message: Message) -> str:
+    return f"{settings.PUBLIC_URL}/{message.tenant.slug}/messages/{message.id}"
+
+
+def notice(message: Message, kind: str, language: str) -> Notice:
+    tenant = message.tenant
+    lang = pick_language(message.title, language, tenant.default_language)
+    title = message.title.get(lang, "")
+    body = message.body.get(lang, "") or message.body.get(tenant.default_language, "")
+    if kind == "withdrawal":
+        with translation.override(lang):
+            title = _("Withdrawn: %(title)s") % {"title": title}
+            body = _("This message is no longer valid. Please disregard it.")
+    return Notice(
+        message_id=str(message.id),
+        kind="withdrawal" if kind == "withdrawal" else "message",
+        title=title,
+        body=body,
+        severity=Severity(message.severity).label,
+        url=message_url(message),
+        language=lang,
+        tenant=tenant.slug,
+        tenant_name=tenant.name,
+        expires_at=message.expires_at.isoformat() if message.expires_at else None,
+        sent_at=message.published_at.isoformat() if message.published_at else None,
+    )

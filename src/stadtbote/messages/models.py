@@ -1,0 +1,48 @@
+"""Messages staff publish to citizens."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from stadtbote.tenants.models import ApiKey, Municipality, Topic
+
+
+class MessageStatus(models.TextChoices):
+    DRAFT = "draft", "Held for approval"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    CANCELLED = "cancelled", "Withdrawn"
+
+
+class Message(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="messages")
+    title = models.JSONField(help_text="Per language")
+    body = models.JSONField(help_text="Per language")
+    severity = models.PositiveSmallIntegerField()
+    topics = models.ManyToManyField(Topic, blank=True, related_name="messages")
+    # Normalised target: {"kind": "town"} | {"kind": "shape", "geometry": GeoJSON}
+    # | {"kind": "districts", "slugs": [...]} | {"kind": "circle", "lat", "lon", "radius_m"}
+    area = models.JSONField()
+    channels = models.JSONField(help_text="Channel types to use")
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    send_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every visible change; feeds the public ETag.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "status", "published_at"], name="message_public")]
+        ordering = ["-published_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.id)

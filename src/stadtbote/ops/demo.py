@@ -1,0 +1,168 @@
+"""Loading the demo municipality (idempotent) and synthetic subscribers for benchmarks."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from stadtbote.core import tokens
+from stadtbote.core.severity import Severity
+from stadtbote.geo import service as geo
+from stadtbote.geo.models import District
+from stadtbote.ops import demo_data as data
+from stadtbote.subscribers.models import Channel, ChannelStatus, Place, Subscriber
+from stadtbote.tenants.models import Municipality, StaffMembership, Topic
+
+
+@transaction.atomic
+def load_demo(say: Callable[[str], None] = print) -> Municipality:
+    tenant, created = Municipality.objects.get_or_create(
+        slug=data.SLUG,
+        defaults={
+            "name": data.NAME,
+            "default_language": "de",
+            "languages": ["de", "en"],
+            "center_lat": data.CENTER[0],
+            "center_lon": data.CENTER[1],
+            "contact_email": "buergerbuero@musterstadt.example",
+            "website": "https://www.lippstadt.de/",
+        },
+    )
+    for i, d in enumerate(data.DISTRICTS):
+        District.objects.update_or_create(
+            tenant=tenant,
+            slug=d["slug"],
+            defaults={"name": d["name"], "geometry": d["geometry"], "position": i},
+        )
+    for i, t in enumerate(data.TOPICS):
+        existing = Topic.objects.filter(tenant=tenant, slug=t["slug"]).first()
+        fields = {"name": t["name"], "description": t["description"], "position": i}
+        if existing:
+            Topic.objects.filter(pk=existing.pk).update(**fields)
+        else:
+            used = set(Topic.objects.filter(tenant=tenant).values_list("bit", flat=True))
+            Topic.objects.create(
+                tenant=tenant, slug=t["slug"], bit=min(set(range(64)) - used), **fields
+            )
+    password = os.environ.get("STADTBOTE_DEMO_PASSWORD")
+    User = get_user_model()
+    for email, role in data.STAFF:
+        user, made = User.objects.get_or_create(
+            username=email,
+            defaults={"email": email, "is_staff": True, "is_superuser": role == "admin"},
+        )
+        if made:
+            if password:
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+        StaffMembership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+    say(f"{'Created' if created else 'Updated'} demo municipality {tenant.slug!r} ({tenant.name}).")
+    if not password:
+        say(
+            "Staff users have no password; set one with: stadtbote changepassword admin@musterstadt.example"
+        )
+    return tenant
+
+
+def add_synthetic_subscribers(
+    tenant: Municipality,
+    count: int,
+    push_endpoint: str | None,
+    seed: int,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Add ``count`` subscribers spread over the town (deterministic for a seed).
+
+    With ``push_endpoint`` each gets a real P-256 Web Push subscription at ``URL/<n>`` whose
+    keys derive from (seed, n), so a benchmark push service can decrypt what it receives.
+    Re-running with the same seed and endpoint adds nobody twice.
+    """
+    from stadtbote.delivery.channels.webpush.keys import synthetic_subscription
+
+    rng = random.Random(seed)
+    districts = list(District.objects.filter(tenant=tenant))
+    topic_ids = list(Topic.objects.filter(tenant=tenant).values_list("id", "bit"))
+    outline = geo.boundary(tenant)
+    assert outline is not None, "the demo town has districts"
+    minx, miny, maxx, maxy = outline.bounds
+    existing: set[str] = set()
+    base = push_endpoint.rstrip("/") if push_endpoint else None
+    if base:
+        existing = set(
+            Channel.objects.filter(
+                tenant=tenant, type="webpush", address__startswith=base + "/"
+            ).values_list("address", flat=True)
+        )
+    made = 0
+    through = Subscriber.topics.through
+    chunk = 2000
+    for start in range(0, count, chunk):
+        n_range = range(start, min(count, start + chunk))
+        plans = []
+        for n in n_range:
+            endpoint = f"{base}/{n}" if base else None
+            # Draw every random number even for skipped subscribers: the data stays the same
+            # for a seed whether or not some already exist.
+            lat, lon = rng.uniform(miny, maxy), rng.uniform(minx, maxx)
+            radius = rng.choice((0, 100, 250, 500, 1000))
+            district = rng.choice(districts) if rng.random() < 0.15 else None
+            wanted = [tid for tid, _ in topic_ids if rng.random() < 0.3]
+            severity = rng.choice(
+                (Severity.MINOR, Severity.MODERATE, Severity.MODERATE, Severity.SEVERE)
+            )
+            lang = "en" if rng.random() < 0.1 else "de"
+            if endpoint and endpoint in existing:
+                continue
+            plans.append((n, endpoint, lat, lon, radius, district, wanted, severity, lang))
+        if not plans:
+            continue
+        with transaction.atomic():
+            subs = Subscriber.objects.bulk_create(
+                Subscriber(
+                    tenant=tenant,
+                    token_hash=tokens.digest(tokens.new_secret(16)),
+                    language=p[8],
+                    min_severity=int(p[7]),
+                )
+                for p in plans
+            )
+            places: list[Place] = []
+            links: list = []
+            channels: list[Channel] = []
+            for sub, (n, endpoint, lat, lon, radius, district, wanted, _sev, _lang) in zip(
+                subs, plans, strict=True
+            ):
+                if district is not None:
+                    places.append(Place(subscriber=sub, district=district, label="Bezirk"))
+                else:
+                    places.append(
+                        Place(subscriber=sub, lat=lat, lon=lon, radius_m=radius, label="Zuhause")
+                    )
+                links.extend(through(subscriber_id=sub.pk, topic_id=tid) for tid in wanted)
+                if endpoint:
+                    keys = synthetic_subscription(seed, n)
+                    channels.append(
+                        Channel(
+                            tenant=tenant,
+                            subscriber=sub,
+                            type="webpush",
+                            status=ChannelStatus.CONFIRMED,
+                            address=endpoint,
+                            address_key=tokens.address_key("webpush", endpoint),
+                            p256dh=keys.p256dh_b64url,
+                            auth=keys.auth_b64url,
+                        )
+                    )
+            Place.objects.bulk_create(places, batch_size=2000)
+            through.objects.bulk_create(links, batch_size=5000)
+            Channel.objects.bulk_create(channels, batch_size=2000)
+        made += len(plans)
+    blocks = geo.rebuild_all_blocks(tenant)
+    say(f"Added {made} synthetic subscribers ({count - made} existed); {blocks} place blocks.")
+    return made

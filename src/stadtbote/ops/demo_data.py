@@ -1,0 +1,105 @@
+"""The demo municipality of SPEC.md: "Musterstadt", placed at Lippstadt (NRW).
+
+Lippstadt's DWD warn cell (WARNCELLID 805974028) appears in the real DWD warnings shipped in
+tests/data/cap/dwd/, so CAP ingest can be demonstrated against it. District names are real
+Lippstadt districts; their outlines are a simplified tiling of the town's extent (not survey
+data), which is all the demo needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SLUG = "musterstadt"
+NAME = "Musterstadt (Lippstadt)"
+CENTER = (51.6737, 8.3444)  # lat, lon of the town hall area
+WARNCELL_ID = "805974028"
+
+# Outer extent and the inner Kernstadt box, lon/lat.
+_W, _E, _S, _N = 8.26, 8.46, 51.61, 51.72
+_IW, _IE, _IS, _IN = 8.325, 8.365, 51.662, 51.684
+
+
+def _ring(*points: tuple[float, float]) -> dict[str, Any]:
+    coords = [list(p) for p in points]
+    return {"type": "Polygon", "coordinates": [[*coords, coords[0]]]}
+
+
+DISTRICTS: list[dict[str, Any]] = [
+    {
+        "slug": "altstadt",
+        "name": {"de": "Altstadt", "en": "Old Town"},
+        "geometry": _ring((_IW, _IS), (_IE, _IS), (_IE, _IN), (_IW, _IN)),
+    },
+    {
+        "slug": "bad-waldliesborn",
+        "name": {"de": "Bad Waldliesborn", "en": "Bad Waldliesborn"},
+        "geometry": _ring((_W, _N), (_IW, _IN), (_IE, _IN), (_E, _N)),
+    },
+    {
+        "slug": "lipperode",
+        "name": {"de": "Lipperode", "en": "Lipperode"},
+        "geometry": _ring((_E, _N), (_IE, _IN), (_IE, _IS), (_E, _S)),
+    },
+    {
+        "slug": "overhagen",
+        "name": {"de": "Overhagen", "en": "Overhagen"},
+        "geometry": _ring((_E, _S), (_IE, _IS), (_IW, _IS), (_W, _S)),
+    },
+    {
+        "slug": "cappel",
+        "name": {"de": "Cappel", "en": "Cappel"},
+        "geometry": _ring((_W, _S), (_IW, _IS), (_IW, _IN), (_W, _N)),
+    },
+]
+
+TOPICS: list[dict[str, Any]] = [
+    {
+        "slug": "strassensperrungen",
+        "name": {"de": "Straßensperrungen", "en": "Road closures"},
+        "description": {"de": "Sperrungen und Umleitungen", "en": "Closures and diversions"},
+    },
+    {
+        "slug": "baustelle-lange-strasse",
+        "name": {"de": "Baustelle Lange Straße", "en": "Lange Straße works"},
+        "description": {
+            "de": "Umbau der Langen Straße 2026–2027",
+            "en": "Rebuilding Lange Straße 2026–2027",
+        },
+    },
+    {
+        "slug": "kita",
+        "name": {"de": "Kita-Termine", "en": "Day-care news"},
+        "description": {
+            "de": "Schließtage, Elternabende, Anmeldung",
+            "en": "Closing days, parents' evenings, registration",
+        },
+    },
+    {
+        "slug": "abfall",
+        "name": {"de": "Abfallabfuhr", "en": "Waste collection"},
+        "description": {"de": "Abfuhrtermine und Änderungen", "en": "Collection dates and changes"},
+    },
+    {
+        "slug": "kultur",
+        "name": {"de": "Kultur & Veranstaltungen", "en": "Culture & events"},
+        "description": {"de": "Konzerte, Märkte, Feste", "en": "Concerts, markets, festivals"},
+    },
+    {
+        "slug": "rat",
+        "name": {"de": "Rat & Ausschüsse", "en": "Council"},
+        "description": {"de": "Sitzungen und Beschlüsse", "en": "Meetings and decisions"},
+    },
+    {
+        "slug": "buergerbuero",
+        "name": {"de": "Bürgerbüro", "en": "Citizens' office"},
+        "description": {"de": "Öffnungszeiten und Änderungen", "en": "Opening hours and changes"},
+    },
+]
+
+STAFF: list[tuple[str, str]] = [
+    ("admin@musterstadt.example", "admin"),
+    ("presse@musterstadt.example", "publisher"),
+    ("sachbearbeitung@musterstadt.example", "caseworker"),
+    ("lesend@musterstadt.example", "viewer"),
+]

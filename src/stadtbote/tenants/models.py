@@ -1,0 +1,105 @@
+"""Municipalities (tenants), their topic catalogue, staff and API keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone as tz
+
+from stadtbote.core.roles import Role
+from stadtbote.delivery.channels.webpush.keys import generate_vapid_keypair
+
+LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+
+
+class Municipality(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    default_language = models.CharField(max_length=8, choices=LANGUAGES, default="de")
+    languages = models.JSONField(default=list, help_text="Languages messages may be written in.")
+    timezone = models.CharField(max_length=64, default="Europe/Berlin")
+    center_lat = models.FloatField()
+    center_lon = models.FloatField()
+    # Places further than this from the boundary are refused as "far outside the municipality".
+    tolerance_m = models.PositiveIntegerField(default=2000)
+    # GeoJSON Polygon/MultiPolygon in WGS84; normally the union of the districts.
+    boundary = models.JSONField(null=True, blank=True)
+    contact_email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    # VAPID (RFC 8292) identity. The private key never leaves the server: no API, export or
+    # admin form shows it.
+    vapid_public_key = models.CharField(max_length=100, editable=False)
+    vapid_private_key = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+
+    class Meta:
+        verbose_name = "municipality"
+        verbose_name_plural = "municipalities"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.vapid_private_key:
+            self.vapid_private_key, self.vapid_public_key = generate_vapid_keypair()
+        if not self.languages:
+            self.languages = [self.default_language]
+        super().save(*args, **kwargs)
+
+    @property
+    def vapid_subject(self) -> str:
+        return f"mailto:{self.contact_email}" if self.contact_email else settings.PUBLIC_URL
+
+
+class Topic(models.Model):
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="topics")
+    slug = models.SlugField(max_length=60)
+    name = models.JSONField(help_text='Per language, e.g. {"de": "…", "en": "…"}')
+    description = models.JSONField(default=dict, blank=True)
+    # Position in the 64-bit interest mask used by the targeting fast path.
+    bit = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="topic_unique_slug"),
+            models.UniqueConstraint(fields=["tenant", "bit"], name="topic_unique_bit"),
+            models.CheckConstraint(condition=models.Q(bit__lt=64), name="topic_bit_lt_64"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class StaffMembership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="staff_unique_user_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant.slug} ({self.role})"
+
+
+class ApiKey(models.Model):
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=tz.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role}, {self.prefix}…)"

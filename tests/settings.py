@@ -1,0 +1,13 @@
+"""Test settings: the product's settings, with state kept apart in var/test/."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault(
+    "STADTBOTE_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test")
+)
+os.environ.setdefault("STADTBOTE_TESTING", "1")
+
+from stadtbote.settings import *  # noqa: F403
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
