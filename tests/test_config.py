@@ -1,0 +1,70 @@
+"""Configuration is parsed strictly from the environment and fails fast naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from stadtbote.config import ConfigError, parse
+
+
+def env(tmp_path, **values):
+    return {"STADTBOTE_VAR_DIR": str(tmp_path), **values}
+
+
+def test_defaults_need_no_configuration(tmp_path):
+    config = parse(env(tmp_path))
+    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.database["NAME"] == str(tmp_path / "stadtbote.sqlite3")
+    assert config.email.backend.endswith("filebased.EmailBackend")
+    assert config.email.file_path == str(tmp_path / "mail")
+    assert config.public_url == "http://127.0.0.1:8000"
+    assert config.webpush_allowed_hosts == ()
+
+
+def test_the_secret_key_is_generated_once_and_kept(tmp_path):
+    first = parse(env(tmp_path)).secret_key
+    assert len(first) >= 50
+    assert parse(env(tmp_path)).secret_key == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_postgres_and_smtp_urls_are_understood(tmp_path):
+    config = parse(
+        env(
+            tmp_path,
+            STADTBOTE_DATABASE_URL="postgres://app:s3cret@db.internal:5433/stadtbote",
+            STADTBOTE_EMAIL_URL="smtp://mailer:p%40ss@smtp.example.org:587?tls=starttls",
+            STADTBOTE_WEBPUSH_ALLOWED_HOSTS="push.example.org, 127.0.0.1:8765",
+            STADTBOTE_PUBLIC_URL="https://bote.musterstadt.de/",
+        )
+    )
+    assert config.database["NAME"] == "stadtbote"
+    assert config.database["PORT"] == 5433
+    assert (config.email.host, config.email.port, config.email.user, config.email.password) == (
+        "smtp.example.org",
+        587,
+        "mailer",
+        "p@ss",
+    )
+    assert config.email.use_tls
+    assert not config.email.use_ssl
+    assert config.webpush_allowed_hosts == ("push.example.org", "127.0.0.1:8765")
+    assert config.public_url == "https://bote.musterstadt.de"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STADTBOTE_DATABASE_URL", "mysql://root@localhost/x"),
+        ("STADTBOTE_EMAIL_URL", "http://smtp.example.org"),
+        ("STADTBOTE_EMAIL_URL", "smtp://smtp.example.org:25?tls=maybe"),
+        ("STADTBOTE_EMAIL_URL", "smtp://smtp.example.org:notaport"),
+        ("STADTBOTE_SECRET_KEY", "short"),
+        ("STADTBOTE_TASKS_BACKEND", "celery"),
+        ("STADTBOTE_PUBLIC_URL", "ftp://x"),
+        ("STADTBOTE_WEBPUSH_ALLOWED_HOSTS", "https://push.example.org/path"),
+    ],
+)
+def test_a_malformed_variable_fails_fast_naming_it(tmp_path, name, value):
+    with pytest.raises(ConfigError, match=name):
+        parse(env(tmp_path, **{name: value}))
