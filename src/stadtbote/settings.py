@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs UI from our own static files, not a CDN
     "stadtbote.core",
     "stadtbote.tenants",
     "stadtbote.geo",

@@ -234,3 +234,9 @@ def test_the_openapi_document_describes_the_api(api):
     doc = api.get("openapi.json").json()
     assert "/api/v1/{tenant}/subscribers" in doc["paths"]
     assert "/api/v1/{tenant}/messages" in doc["paths"]
+
+
+def test_the_api_docs_load_nothing_from_third_parties(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
