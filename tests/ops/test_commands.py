@@ -96,3 +96,11 @@ def test_the_supervisor_stops_everything_when_one_process_exits():
     sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
     quitter = [sys.executable, "-c", "raise SystemExit(3)"]
     assert run_together([sleeper, quitter]) == 3
+
+
+def test_the_admin_never_shows_a_vapid_private_key(admin_client):
+    run("demo")
+    tenant = Municipality.objects.get()
+    page = admin_client.get(f"/admin/tenants/municipality/{tenant.pk}/change/").content.decode()
+    assert tenant.vapid_public_key in page
+    assert "PRIVATE KEY" not in page
