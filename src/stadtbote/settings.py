@@ -79,7 +79,6 @@ TEMPLATES = [
 
 DATABASES = {"default": CONFIG.database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 CACHES = {
     # Shared by all processes and machines (rate limits must hold across gunicorn workers).

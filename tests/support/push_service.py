@@ -70,6 +70,10 @@ class _State:
     in_flight: int = 0
     max_in_flight: int = 0
     peers: set[tuple[Any, ...]] = field(default_factory=set)
+    # Wall-clock (time.time()) of the first and the latest accepted message, for benchmarks.
+    first_at: float | None = None
+    last_at: float | None = None
+    last_payload: dict[str, Any] | None = None
 
 
 class PushService:
@@ -230,6 +234,10 @@ class PushService:
                 "dropped": s.dropped,
                 "max_in_flight": s.max_in_flight,
                 "connections": len(s.peers),
+                "first_at": s.first_at,
+                "last_at": s.last_at,
+                "decrypting": self.decrypt,
+                "last_payload": s.last_payload,
             }
 
     # -- protocol ----------------------------------------------------------------------------
@@ -322,8 +330,12 @@ class PushService:
         )
         with self._changed:
             self._state.accepted += 1
+            if self._state.first_at is None:
+                self._state.first_at = record.received_at
+            self._state.last_at = record.received_at
             if self.decrypt:
                 self._state.received.append(record)
+                self._state.last_payload = document
             self._changed.notify_all()
         return response
 
