@@ -117,12 +117,17 @@ def test_malformed_push_keys_are_refused(api, tenant, push_service, keys, field)
     assert response.json()["detail"].startswith(field)
 
 
-def test_one_push_subscription_cannot_belong_to_two_subscribers(api, tenant, push_service):
+def test_a_push_subscription_presented_again_moves_to_the_new_subscriber(api, tenant, push_service):
     channel = push_channel(push_service, "shared")
-    assert sign_up(api, {"channels": [channel]}).status_code == 201
+    first = sign_up(api, {"channels": [channel]}).json()
     second = sign_up(api, {"channels": [channel]})
-    assert second.status_code == 409
-    assert second.json()["code"] == "endpoint_taken"
+    assert second.status_code == 201
+    assert Channel.objects.filter(type="webpush").count() == 1
+    assert Channel.objects.get(type="webpush").subscriber.public_id.hex == second.json()[
+        "id"
+    ].replace("-", "")
+    old = api.get(f"musterstadt/subscribers/{first['id']}", token=first["token"]).json()
+    assert old["channels"] == []
 
 
 def test_only_the_token_holder_can_read_change_or_erase_a_subscription(api, tenant, push_service):

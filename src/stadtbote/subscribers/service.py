@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from stadtbote.core import tokens
-from stadtbote.core.errors import Conflict
 from stadtbote.core.severity import DEFAULT_THRESHOLD, Severity
 from stadtbote.geo import service as geo
 from stadtbote.subscribers import validation as check
@@ -111,13 +110,12 @@ def _set_channels(sub: Subscriber, specs: list[check.ChannelSpec], replace: bool
                 doi.request_confirmation(current)
             continue
         if spec.type == "webpush":
-            taken = Channel.objects.filter(tenant=sub.tenant, type="webpush", address_key=spec.key)
-            if taken.exclude(subscriber=sub).exists():
-                raise Conflict(
-                    "this push subscription already belongs to another subscriber",
-                    field="channels.subscription.endpoint",
-                    code="endpoint_taken",
-                )
+            # The endpoint is an unguessable capability URL only the browser knows, so whoever
+            # presents it again (a reinstalled app that lost its token) takes it over; the old
+            # owner loses it, and the browser is never pushed twice.
+            Channel.objects.filter(tenant=sub.tenant, type="webpush", address_key=spec.key).exclude(
+                subscriber=sub
+            ).delete()
         channel = Channel.objects.create(
             tenant=sub.tenant,
             subscriber=sub,
