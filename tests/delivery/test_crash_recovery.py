@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -22,6 +21,7 @@ from stadtbote.delivery import sending
 from stadtbote.delivery.maintenance import take_over_stale
 from stadtbote.delivery.models import Delivery, DeliveryBatch, Status
 from stadtbote.ops.demo import add_synthetic_subscribers
+from stadtbote.ops.management.commands.worker import worker_argv
 from tests.support.tasks import drain
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -43,19 +43,9 @@ def start_worker(push_service) -> subprocess.Popen:
         "STADTBOTE_DATABASE_URL": database_url(),
         "STADTBOTE_WEBPUSH_ALLOWED_HOSTS": push_service.host_port,
     }
-    argv = [
-        sys.executable,
-        "-m",
-        "stadtbote.cli",
-        "db_worker",
-        "--queue-name",
-        "*",
-        "--interval",
-        "0.05",
-        "--no-startup-delay",
-        "--no-reload",
-    ]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        worker_argv(0.05), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def test_a_worker_killed_mid_batch_neither_loses_nor_duplicates_a_delivery(
