@@ -213,3 +213,15 @@ def test_sign_ups_are_rate_limited_per_client(api, tenant, monkeypatch):
     monkeypatch.setattr(subscribers, "SIGNUPS_PER_HOUR", 2)
     codes = [sign_up(api, {"places": [point_place(ALTSTADT)]}).status_code for _ in range(3)]
     assert codes == [201, 201, 429]
+
+
+def test_changes_are_rate_limited_per_subscriber(api, tenant, monkeypatch):
+    from stadtbote.api import subscribers
+
+    monkeypatch.setattr(subscribers, "CHANGES_PER_HOUR", 1)
+    created = sign_up(api, {"places": [point_place(ALTSTADT)]}).json()
+    path = f"musterstadt/subscribers/{created['id']}"
+    assert api.patch(path, {"paused": True}, token=created["token"]).status_code == 200
+    response = api.patch(path, {"paused": False}, token=created["token"])
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"

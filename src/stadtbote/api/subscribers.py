@@ -22,6 +22,9 @@ token_auth = SubscriberToken()
 
 # Sign-ups per client address and hour: generous for a shared town-hall Wi-Fi, tight for a bot.
 SIGNUPS_PER_HOUR = 30
+# Changes per subscriber and hour: each new e-mail address triggers a confirmation mail, and a
+# token must not become a way to mail arbitrary addresses.
+CHANGES_PER_HOUR = 30
 
 
 class RateLimited(DomainError):
@@ -57,6 +60,8 @@ def patch(
     request: HttpRequest, tenant: str, subscriber_id: str, payload: SubscriberPatch
 ) -> dict[str, Any]:
     sub = subscriber_for(request, tenant, subscriber_id)
+    if not allow("subscriber-change", str(sub.pk), CHANGES_PER_HOUR, 3600):
+        raise RateLimited("too many changes; try again later")
     changes = payload.model_dump(exclude_unset=True)
     service.update(sub, changes)
     return service.describe(sub)
