@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Self
 
@@ -49,6 +49,8 @@ COLUMNS: dict[str, np.dtype[Any]] = {
 ROW_BYTES = sum(dt.itemsize for dt in COLUMNS.values())
 #: ``district_id`` of a point place
 NO_DISTRICT = -1
+#: ``topic_mask`` has one bit per topic of the tenant
+MAX_TOPICS = 64
 _NATIVE = {name: dt.newbyteorder("=") for name, dt in COLUMNS.items()}
 
 
@@ -128,6 +130,21 @@ def empty() -> PlaceArrays:
 def from_rows(rows: Iterable[Sequence[Any]]) -> PlaceArrays:
     """See :meth:`PlaceArrays.from_rows`."""
     return PlaceArrays.from_rows(rows)
+
+
+def topic_mask(topics: Iterable[str], topic_bits: Mapping[str, int]) -> int:
+    """The bit mask of ``topics`` (unknown topics are ignored: nobody can follow them)."""
+    mask = 0
+    for topic in topics:
+        bit = topic_bits.get(topic)
+        if bit is None:
+            continue
+        if not 0 <= bit < MAX_TOPICS:
+            raise ValueError(
+                f"topic {topic!r} has bit {bit}; a tenant has at most {MAX_TOPICS} topics"
+            )
+        mask |= 1 << bit
+    return mask
 
 
 def pack(arrays: PlaceArrays) -> bytes:

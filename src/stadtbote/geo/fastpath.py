@@ -3,31 +3,25 @@
 ``match(arrays, compile_target(...))`` returns the sorted unique ids of the subscribers for whom
 ``rule.receives`` holds -- the same answer, tested property by property against the rule.
 
-How a polygon target is matched fast
-------------------------------------
-Interest is a handful of vectorised bit operations. The place test for a point place with
-radius r is ``distance(point, polygon) <= r``; doing that per point in GEOS costs about 2 us, and
-the points within 500 m of a long polygon border are easily a quarter of a town. So the
-message is compiled once into a coarse grid (about 16k cells over the polygon's bounding box
-plus the largest radius) that knows, per cell, bounds on the distance to the polygon:
-
-* ``yes_at``: a point in this cell whose radius is at least this surely matches;
-* ``no_below``: a point in this cell whose radius is below this surely does not.
-
-Both follow from the distance d of the cell centre c to the polygon border and the cell's
-half-diagonal h: the distance function is 1-Lipschitz, so every point of the cell lies within
-``[d - h, d + h]`` (and within h of c, which is in the polygon if the centre is). A float
-margin of 1 um keeps every grid decision on the safe side. Points far inside or far outside
-are thereby decided by two table look-ups. The rest are decided exactly: ``intersects_xy``
-(inside or on the border), then numpy point-to-segment distances against the few border
-segments listed for the cell as possible nearest ones, and GEOS ``distance`` -- the rule's own
-function -- for anything within 1 um of its radius or outside what the grid covers.
+Polygon targets. The test for a point place is ``distance(point, polygon) <= r``; GEOS needs
+about 2 us a point for that, and the points within 500 m of a long border are easily a quarter
+of a town. So a message is compiled once into a grid of about 16k cells over the polygon's
+bounding box plus the largest radius, holding per cell bounds on the distance to the border,
+derived from the distance d of the cell centre and the half-diagonal h (distance is
+1-Lipschitz, so every point of the cell is within ``[d - h, d + h]``): a point whose radius is
+at least ``yes_at`` surely matches, one whose radius is below ``no_below`` surely does not.
+Most points are decided by these two look-ups. The rest are decided exactly: ``intersects_xy``
+(inside or on the border), then numpy distances to the few border segments that can be nearest
+within the cell, then GEOS -- the rule's own ``distance`` -- for whatever lies within a margin
+of its radius. Margins of 1 um keep every shortcut on the safe side of float rounding. Borders
+of more than ~1000 segments are simplified for the bounds (their Hausdorff error is added to
+the margins) and the exact GEOS step then uses the indexed, prepared ``dwithin``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +30,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from stadtbote.core.severity import Severity
-from stadtbote.geo.blocks import PlaceArrays
+from stadtbote.geo.blocks import MAX_TOPICS, PlaceArrays, topic_mask
 from stadtbote.geo.rule import (
     Area,
     CircleArea,
@@ -47,19 +41,8 @@ from stadtbote.geo.rule import (
     matching_district_ids,
 )
 
-__all__ = [
-    "DEFAULT_MAX_RADIUS_M",
-    "CompiledTarget",
-    "PlaceArrays",
-    "compile_masked",
-    "compile_target",
-    "match",
-    "topic_mask",
-]
-
 #: Largest place radius the product offers; larger radii stay correct, only slower.
 DEFAULT_MAX_RADIUS_M = 500.0
-MAX_TOPICS = 64
 # Coordinates are metres within a few hundred km of the frame centre, where a float64 carries
 # about 1e-10 m; 1 um is a margin no rounding can cross and no subscriber can notice.
 _EPS = 1e-6
@@ -78,21 +61,6 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
-def topic_mask(topics: Iterable[str], topic_bits: Mapping[str, int]) -> int:
-    """The bit mask of ``topics`` (unknown topics are ignored: nobody can follow them)."""
-    mask = 0
-    for topic in topics:
-        bit = topic_bits.get(topic)
-        if bit is None:
-            continue
-        if not 0 <= bit < MAX_TOPICS:
-            raise ValueError(
-                f"topic {topic!r} has bit {bit}; a tenant has at most {MAX_TOPICS} topics"
-            )
-        mask |= 1 << bit
-    return mask
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class _Segments:
     """Border segments: start point, direction, 1/length^2 (0 if degenerate)."""
@@ -109,7 +77,10 @@ class _Segments:
         a, b = coords[:-1][same_ring], coords[1:][same_ring]
         d = b - a
         len2 = d[:, 0] ** 2 + d[:, 1] ** 2
-        inv = np.divide(1.0, len2, out=np.zeros_like(len2), where=len2 > 0)
+        with np.errstate(divide="ignore", over="ignore"):
+            inv = 1.0 / len2
+        # A (near-)degenerate segment is its start point, within far less than the margin.
+        inv[~np.isfinite(inv)] = 0.0
         return cls(a[:, 0].copy(), a[:, 1].copy(), d[:, 0].copy(), d[:, 1].copy(), inv)
 
     def __len__(self) -> int:
@@ -137,7 +108,9 @@ def _border(geom: BaseGeometry) -> tuple[_Segments, float]:
     for tolerance in _SIMPLIFY_STEPS_M:
         if len(segs) <= _BORDER_SEGMENTS:
             break
-        lines = shapely.simplify(shapely.linestrings(coords, indices=ring), tolerance)
+        lines = shapely.simplify(
+            shapely.linestrings(coords, indices=ring), tolerance, preserve_topology=False
+        )
         segs, tol = _Segments.of(*shapely.get_coordinates(lines, return_index=True)), tolerance
     return segs, tol
 
@@ -175,7 +148,7 @@ class _Grid:
         cell = max(math.sqrt(width * height / _GRID_CELLS), 1e-3)
         seg_w, seg_h = np.abs(segs.dx), np.abs(segs.dy)
         for _ in range(8):
-            margin = 2 * (reach + 2 * cell)
+            margin = 2 * (reach + slack + 2 * cell)
             stamps = float((((seg_w + margin) / cell + 2) * ((seg_h + margin) / cell + 2)).sum())
             if stamps <= _MAX_STAMPS:
                 break
@@ -187,8 +160,9 @@ class _Grid:
         inside = shapely.intersects_xy(geom, np.tile(cx, ny), np.repeat(cy, nx))
 
         # Distances from cell centres to the segments near them ("stamping"): every centre
-        # within ``stamp`` of a segment, in chunks of segments to bound memory.
-        stamp = reach + half_diag + cell
+        # within ``stamp`` of a segment, in chunks of segments to bound memory. ``stamp`` covers
+        # every segment that can be within reach (+ slack) of a point of the cell.
+        stamp = reach + slack + half_diag + cell
         end_x, end_y = segs.ax + segs.dx, segs.ay + segs.dy
         i0 = _cell_index(np.minimum(segs.ax, end_x) - stamp, x0, cell, nx)
         j0 = _cell_index(np.minimum(segs.ay, end_y) - stamp, y0, cell, ny)
@@ -291,27 +265,27 @@ def compile_target(
 
 def compile_masked(
     severity: Severity | int,
-    topic_mask: int,
+    mask: int,
     area: Area,
     districts: Districts,
     *,
     max_radius_m: float = DEFAULT_MAX_RADIUS_M,
 ) -> CompiledTarget:
     """Like :func:`compile_target`, for a caller that has the topic mask already."""
-    if not 0 <= topic_mask < 1 << MAX_TOPICS:
+    if not 0 <= mask < 1 << MAX_TOPICS:
         raise ValueError("topic_mask must fit in 64 bits")
     ids: frozenset[int] = frozenset()
     geom = bbox = grid = None
     if isinstance(area, ShapeArea | CircleArea):
         ids = matching_district_ids(area, districts)
     if isinstance(area, ShapeArea) and not area.geom.is_empty:
-        # Preparing in place is harmless to the caller: same geometry, faster predicates.
-        geom = area.geom
+        # A copy to prepare: the caller's geometry stays as it was (unprepared).
+        geom = shapely.from_wkb(shapely.to_wkb(area.geom))
         shapely.prepare(geom)
         bbox = geom.bounds
         grid = _Grid.build(geom, max(float(max_radius_m), 0.0))
     district_ids = np.array(sorted(i for i in ids if i >= 0), dtype=np.int32)
-    return CompiledTarget(int(severity), topic_mask, area, district_ids, geom, bbox, grid)
+    return CompiledTarget(int(severity), mask, area, district_ids, geom, bbox, grid)
 
 
 def match(arrays: PlaceArrays, compiled: CompiledTarget) -> IntArray:
@@ -320,9 +294,10 @@ def match(arrays: PlaceArrays, compiled: CompiledTarget) -> IntArray:
     area = compiled.area
     if not isinstance(area, WholeTown):
         interested = hit
-        hit = np.zeros(len(arrays), dtype=np.bool_)
         if len(compiled.district_ids):
             hit = interested & np.isin(arrays.district_id, compiled.district_ids)
+        else:
+            hit = np.zeros(len(arrays), dtype=np.bool_)
         points = interested & (arrays.district_id < 0)
         if isinstance(area, CircleArea):
             hit |= points & _in_circle(arrays, area)
@@ -380,7 +355,8 @@ def _decide_exactly(
     cell: NDArray[np.intp],
 ) -> BoolArray:
     yes = shapely.intersects_xy(geom, x, y)
-    outside = np.flatnonzero(~yes & (r > 0))
+    # Not only r > 0: GEOS can put the distance of a point a hair outside at exactly 0.0.
+    outside = np.flatnonzero(~yes)
     if len(outside):
         x, y, r, cell = x[outside], y[outside], r[outside], cell[outside]
         nearest = grid.nearest_within(x, y, cell)
@@ -395,8 +371,18 @@ def _decide_exactly(
 
 
 def _geos_within(geom: BaseGeometry, x: FloatArray, y: FloatArray, r: FloatArray) -> BoolArray:
-    """The rule's own test, ``distance(point, shape) <= r``, point by point in GEOS."""
-    return np.asarray(shapely.distance(geom, shapely.points(x, y)) <= r, dtype=np.bool_)
+    """The rule's own test, ``distance(point, shape) <= r``, point by point in GEOS.
+
+    The prepared ``dwithin`` is indexed (logarithmic in the vertices, where ``distance`` is
+    linear), so it decides first, with a margin either side; ``distance`` settles the rest.
+    """
+    points = shapely.points(x, y)
+    result = np.asarray(shapely.dwithin(geom, points, r + _EPS), dtype=np.bool_)
+    maybe = np.flatnonzero(result)
+    sure = shapely.dwithin(geom, points[maybe], np.maximum(r[maybe] - _EPS, 0.0))
+    close = maybe[~sure]
+    result[close] = shapely.distance(geom, points[close]) <= r[close]
+    return result
 
 
 def _unique_sorted(ids: IntArray) -> IntArray:

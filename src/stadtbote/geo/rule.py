@@ -27,6 +27,8 @@ circle ``(cx, cy, R)``      ``|point - centre| <= R + r``    /  ``distance(centr
 Consequences worth knowing:
 
 * A point on the border of a shape is in it (distance 0); ``r = 0`` means the point itself.
+  Distances are GEOS's, so a point within rounding error (~1e-12 m) of the border has
+  distance 0 too, even where an exact predicate would put it a hair outside.
 * Discs of a point place and a circle that touch in a single point meet (``<=``).
 * A district that only *touches* a target along a shared border does NOT meet it: a message for
   district A must not reach subscribers of the neighbouring district B. So a district meets an
