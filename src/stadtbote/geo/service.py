@@ -159,18 +159,13 @@ def rebuild_all_blocks(tenant: Municipality) -> int:
 def iter_blocks(
     tenant: Municipality, start_after: int = -1
 ) -> Iterator[tuple[int, blocks.PlaceArrays]]:
-    """Stream a tenant's place blocks in order, one blob in memory at a time."""
-    numbers = list(
+    """Stream a tenant's place blocks in order: one query, a few blobs in memory at a time."""
+    rows = (
         PlaceBlock.objects.filter(tenant=tenant, block_no__gt=start_after, count__gt=0)
         .order_by("block_no")
-        .values_list("block_no", flat=True)
+        .values_list("block_no", "data")
     )
-    for block_no in numbers:
-        data = (
-            PlaceBlock.objects.filter(tenant=tenant, block_no=block_no)
-            .values_list("data", flat=True)
-            .first()
-        )
+    for block_no, data in rows.iterator(chunk_size=16):
         if data:
             yield block_no, blocks.unpack(bytes(data))
 
