@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import shapely
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
@@ -156,28 +156,55 @@ def rebuild_all_blocks(tenant: Municipality) -> int:
     return len(wanted)
 
 
-def iter_blocks(
-    tenant: Municipality, start_after: int = -1
-) -> Iterator[tuple[int, blocks.PlaceArrays]]:
-    """Stream a tenant's place blocks in order: one query, a few blobs in memory at a time."""
+def _blobs(
+    tenant: Municipality, start_after: int, stream: bool
+) -> Iterator[tuple[int, bytes | memoryview]]:
+    """(block_no, packed data) in order, streamed in one query.
+
+    On PostgreSQL the blobs are fetched in binary format: Django's text protocol would ship
+    them hex-encoded, twice the bytes and about half of the whole targeting time.
+    """
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        table = PlaceBlock._meta.db_table
+        sql = (
+            f"SELECT block_no, data FROM {table} "  # noqa: S608 - table name from the model
+            "WHERE tenant_id = %s AND block_no > %s AND count > 0 ORDER BY block_no"
+        )
+        import psycopg
+
+        # A named (server-side) cursor streams; WITH HOLD keeps it open across the commits the
+        # fan-out makes between blocks. Django's own cursors bind client-side, which has no
+        # binary results.
+        with psycopg.ServerCursor(
+            connection.connection, "stadtbote_blocks", withhold=True
+        ) as cursor:
+            cursor.itersize = 16
+            cursor.execute(sql, (tenant.pk, start_after), binary=True)
+            yield from cursor
+        return
     rows = (
         PlaceBlock.objects.filter(tenant=tenant, block_no__gt=start_after, count__gt=0)
         .order_by("block_no")
         .values_list("block_no", "data")
     )
-    for block_no, data in rows.iterator(chunk_size=16):
+    yield from rows.iterator(chunk_size=16)
+
+
+def iter_blocks(
+    tenant: Municipality, start_after: int = -1
+) -> Iterator[tuple[int, blocks.PlaceArrays]]:
+    """Stream a tenant's place blocks in order, a few blobs in memory at a time."""
+    for block_no, data in _blobs(tenant, start_after, stream=True):
         if data:
-            yield block_no, blocks.unpack(bytes(data))
+            yield block_no, blocks.unpack(data)
 
 
 def load_all(tenant: Municipality) -> blocks.PlaceArrays:
     """All places of a tenant at once (benchmarks, small towns)."""
-    datas = (
-        PlaceBlock.objects.filter(tenant=tenant, count__gt=0)
-        .order_by("block_no")
-        .values_list("data", flat=True)
+    return blocks.concat(
+        [blocks.unpack(data) for _, data in _blobs(tenant, -1, stream=False) if data]
     )
-    return blocks.concat([blocks.unpack(bytes(d)) for d in datas.iterator(chunk_size=256)])
 
 
 def compile_target(
