@@ -12,20 +12,33 @@ from tests.support.tasks import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WARNING = {"title": {"de": "Unwetter", "en": "Storm"}, "body": {"de": "Bitte drinnen bleiben.", "en": "Stay indoors."}, "severity": "severe"}
+WARNING = {
+    "title": {"de": "Unwetter", "en": "Storm"},
+    "body": {"de": "Bitte drinnen bleiben.", "en": "Stay indoors."},
+    "severity": "severe",
+}
 
 
 def confirmed_subscriber(api, address, push=None, **extra):
     channels = [{"type": "email", "address": address}]
     if push:
         channels.append(push)
-    created = api.post("musterstadt/subscribers", {"places": [point_place(ALTSTADT)], "channels": channels, **extra}).json()
-    Channel.objects.filter(type="email", address=address).update(status="confirmed", confirmed_at=timezone.now())
+    created = api.post(
+        "musterstadt/subscribers",
+        {"places": [point_place(ALTSTADT)], "channels": channels, **extra},
+    ).json()
+    Channel.objects.filter(type="email", address=address).update(
+        status="confirmed", confirmed_at=timezone.now()
+    )
     return created
 
 
-def test_every_confirmed_channel_gets_the_message_once(api, tenant, staff_token, smtp, push_service):
-    confirmed_subscriber(api, "both@example.org", push=push_channel(push_service, "both"), language="en")
+def test_every_confirmed_channel_gets_the_message_once(
+    api, tenant, staff_token, smtp, push_service
+):
+    confirmed_subscriber(
+        api, "both@example.org", push=push_channel(push_service, "both"), language="en"
+    )
     api.post("musterstadt/messages", WARNING, token=staff_token)
     drain()
     assert push_service.wait_for(1)
@@ -48,14 +61,19 @@ def test_two_subscribers_sharing_an_address_get_one_mail(api, tenant, staff_toke
     assert Delivery.objects.filter(message_id=message_id).count() == 1
 
 
-def test_a_permanent_smtp_refusal_fails_and_a_temporary_one_is_retried(api, tenant, staff_token, smtp):
+def test_a_permanent_smtp_refusal_fails_and_a_temporary_one_is_retried(
+    api, tenant, staff_token, smtp
+):
     confirmed_subscriber(api, "gone@example.org")
     confirmed_subscriber(api, "full@example.org")
     smtp.refuse["gone@example.org"] = "550 5.1.1 No such user"
     smtp.refuse["full@example.org"] = "452 4.2.2 Mailbox full"
     message_id = api.post("musterstadt/messages", WARNING, token=staff_token).json()["id"]
     drain()
-    rows = {d.channel.address: d for d in Delivery.objects.filter(message_id=message_id).select_related("channel")}
+    rows = {
+        d.channel.address: d
+        for d in Delivery.objects.filter(message_id=message_id).select_related("channel")
+    }
     assert rows["gone@example.org"].status == Status.FAILED
     assert "550" in rows["gone@example.org"].reason
     assert rows["full@example.org"].status == Status.RETRY

@@ -119,8 +119,14 @@ def test_asking_again_within_ten_minutes_sends_no_second_mail(api, tenant, smtp)
 
 
 def test_the_confirmation_mail_speaks_the_subscribers_language(api, tenant, smtp):
-    api.post("musterstadt/subscribers", {"language": "de", "channels": [{"type": "email", "address": "de@example.org"}]})
-    api.post("musterstadt/subscribers", {"language": "en", "channels": [{"type": "email", "address": "en@example.org"}]})
+    api.post(
+        "musterstadt/subscribers",
+        {"language": "de", "channels": [{"type": "email", "address": "de@example.org"}]},
+    )
+    api.post(
+        "musterstadt/subscribers",
+        {"language": "en", "channels": [{"type": "email", "address": "en@example.org"}]},
+    )
     drain()
     assert "bestätigen" in smtp.to("de@example.org")[0]["Subject"]
     assert "please confirm" in smtp.to("en@example.org")[0]["Subject"]
