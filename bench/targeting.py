@@ -296,7 +296,11 @@ def from_database(
     Municipality.objects.filter(pk=tenant.pk).delete()
     return [
         (f"(e) {vendor}: load_all + match", t_load, "one query for all blobs"),
-        (f"(e) {vendor}: iter_blocks + match (fan-out)", t_stream, "one streaming query, blocks as they come"),
+        (
+            f"(e) {vendor}: iter_blocks + match (fan-out)",
+            t_stream,
+            "one streaming query, blocks as they come",
+        ),
     ]
 
 

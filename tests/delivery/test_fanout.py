@@ -13,18 +13,28 @@ from stadtbote.ops.demo import add_synthetic_subscribers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(api, tenant, staff_token, monkeypatch):
-    add_synthetic_subscribers(tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None)
+def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(
+    api, tenant, staff_token, monkeypatch
+):
+    add_synthetic_subscribers(
+        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
+    )
     seen_before_block: list[int] = []
     real_iter = geo.iter_blocks
 
     def watching(*args, **kwargs):
         for block_no, arrays in real_iter(*args, **kwargs):
-            seen_before_block.append(DBTaskResult.objects.filter(task_path__endswith="send_batch").count())
+            seen_before_block.append(
+                DBTaskResult.objects.filter(task_path__endswith="send_batch").count()
+            )
             yield block_no, arrays
 
     monkeypatch.setattr(geo, "iter_blocks", watching)
-    api.post("musterstadt/messages", {"title": {"de": "Warnung"}, "severity": "extreme"}, token=staff_token)
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
     [job] = DeliveryJob.objects.all()
     fanout.fanout.call(job.pk)
 
@@ -34,8 +44,12 @@ def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(api
     assert Delivery.objects.count() == geo.BLOCK_SIZE + 200
 
 
-def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(api, tenant, staff_token, monkeypatch):
-    add_synthetic_subscribers(tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None)
+def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(
+    api, tenant, staff_token, monkeypatch
+):
+    add_synthetic_subscribers(
+        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
+    )
     real_iter = geo.iter_blocks
 
     def dying(*args, **kwargs):
@@ -45,7 +59,11 @@ def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(api, tenant,
             yield item
 
     monkeypatch.setattr(geo, "iter_blocks", dying)
-    api.post("musterstadt/messages", {"title": {"de": "Warnung"}, "severity": "extreme"}, token=staff_token)
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
     [job] = DeliveryJob.objects.all()
     with pytest.raises(SystemExit):
         fanout.fanout.call(job.pk)
