@@ -20,16 +20,16 @@ def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(
         tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
     )
     seen_before_block: list[int] = []
-    real_iter = geo.iter_blocks
+    real_match = geo.match
 
+    # Each block is matched right before its deliveries are written.
     def watching(*args, **kwargs):
-        for block_no, arrays in real_iter(*args, **kwargs):
-            seen_before_block.append(
-                DBTaskResult.objects.filter(task_path__endswith="send_batch").count()
-            )
-            yield block_no, arrays
+        seen_before_block.append(
+            DBTaskResult.objects.filter(task_path__endswith="send_batch").count()
+        )
+        return real_match(*args, **kwargs)
 
-    monkeypatch.setattr(geo, "iter_blocks", watching)
+    monkeypatch.setattr(geo, "match", watching)
     api.post(
         "musterstadt/messages",
         {"title": {"de": "Warnung"}, "severity": "extreme"},
@@ -50,15 +50,17 @@ def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(
     add_synthetic_subscribers(
         tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
     )
-    real_iter = geo.iter_blocks
+    real_match = geo.match
+    blocks_seen = 0
 
     def dying(*args, **kwargs):
-        for n, item in enumerate(real_iter(*args, **kwargs)):
-            if n == 1:
-                raise SystemExit("worker killed")
-            yield item
+        nonlocal blocks_seen
+        blocks_seen += 1
+        if blocks_seen == 2:
+            raise SystemExit("worker killed")
+        return real_match(*args, **kwargs)
 
-    monkeypatch.setattr(geo, "iter_blocks", dying)
+    monkeypatch.setattr(geo, "match", dying)
     api.post(
         "musterstadt/messages",
         {"title": {"de": "Warnung"}, "severity": "extreme"},
@@ -70,8 +72,95 @@ def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(
     first_part = Delivery.objects.count()
     assert 0 < first_part < geo.BLOCK_SIZE + 200
 
-    monkeypatch.setattr(geo, "iter_blocks", real_iter)
+    monkeypatch.setattr(geo, "match", real_match)
     DeliveryJob.objects.update(lease_until=None)  # the lease ran out
     fanout.fanout.call(job.pk)
     assert Delivery.objects.count() == geo.BLOCK_SIZE + 200
     assert DeliveryJob.objects.get().targeted == geo.BLOCK_SIZE + 200
+
+
+def _continuation() -> DBTaskResult:
+    fanouts = DBTaskResult.objects.filter(task_path__endswith=".fanout")
+    [task] = [t for t in fanouts if len(t.args_kwargs["args"]) == 3]
+    return task
+
+
+def test_a_worker_resolves_the_first_block_then_lets_its_batches_go_first(api, tenant, staff_token):
+    add_synthetic_subscribers(
+        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
+    )
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
+    [job] = DeliveryJob.objects.all()
+    assert fanout.fanout.call(job.pk, 0.0).startswith("continues")
+    first_slice = Delivery.objects.count()
+    assert 0 < first_slice < geo.BLOCK_SIZE + 200
+
+    # The continuation waits behind the batches of the first block: same priority, later.
+    continuation = _continuation()
+    batches = DBTaskResult.objects.filter(task_path__endswith="send_batch")
+    assert batches.exists()
+    assert {b.priority for b in batches} == {continuation.priority}
+    assert max(b.enqueued_at for b in batches) <= continuation.enqueued_at
+
+    assert fanout.fanout.call(*continuation.args_kwargs["args"]) == "done"
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert Delivery.objects.count() == job.targeted == geo.BLOCK_SIZE + 200
+
+
+def test_a_continuation_stands_down_once_its_job_was_taken_over(api, tenant, staff_token):
+    add_synthetic_subscribers(
+        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
+    )
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
+    [job] = DeliveryJob.objects.all()
+    fanout.fanout.call(job.pk, 0.0)
+    continuation = _continuation()
+
+    DeliveryJob.objects.update(lease_until=None)  # the lease ran out; upkeep takes over
+    assert fanout.fanout.call(job.pk) == "done"
+    assert fanout.fanout.call(*continuation.args_kwargs["args"]) == "not claimed"
+    job.refresh_from_db()
+    assert Delivery.objects.count() == job.targeted == geo.BLOCK_SIZE + 200
+
+
+def test_no_block_query_is_left_open_while_a_block_is_written(
+    api, tenant, staff_token, monkeypatch
+):
+    # On SQLite an unfinished SELECT pins a read snapshot; the fan-out's next BEGIN IMMEDIATE
+    # then fails with "database is locked" once another worker has committed meanwhile.
+    add_synthetic_subscribers(
+        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
+    )
+    open_streams: set[int] = set()
+    real_iter, real_create = geo.iter_blocks, fanout._create_deliveries
+
+    def tracked(*args, **kwargs):
+        open_streams.add(id(tracked))
+        try:
+            yield from real_iter(*args, **kwargs)
+        finally:
+            open_streams.discard(id(tracked))
+
+    def create(*args, **kwargs):
+        assert not open_streams, "a block query is still open"
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(geo, "iter_blocks", tracked)
+    monkeypatch.setattr(fanout, "_create_deliveries", create)
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
+    [job] = DeliveryJob.objects.all()
+    assert fanout.fanout.call(job.pk) == "done"
+    assert Delivery.objects.count() == geo.BLOCK_SIZE + 200

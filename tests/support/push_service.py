@@ -3,7 +3,7 @@
 Used by the channel tests (``with PushService(seed=7) as ps: ...``) and by benchmarks, which run
 it as a separate process::
 
-    python -m tests.support.push_service --port 8765 --seed 7 [--no-decrypt]
+    python -m tests.support.push_service --port 8765 --seed 7 [--no-decrypt] [--delay 0.02]
 
 It prints its URL on the first line of stdout, serves ``GET /_stats`` as JSON and prints the same
 stats when stopped (SIGINT/SIGTERM). ``POST /<n>`` is synthetic subscriber ``n`` whose keys are
@@ -415,6 +415,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-decrypt", action="store_true", help="verify VAPID, count, don't decrypt"
     )
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        help="answer every request this many seconds late (a remote push service's latency)",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -422,6 +428,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     service = PushService(args.seed, decrypt=not args.no_decrypt, host=args.host, port=args.port)
     with service:
+        if args.delay:
+            service.set_delay(args.delay)
         print(service.url, flush=True)
         while not stop.wait(0.5):
             pass

@@ -4,14 +4,21 @@ Streaming is the point: the first block's deliveries are queued for sending whil
 are still being resolved, and memory stays flat in the number of recipients. Every block is one
 transaction that inserts its delivery rows (idempotent), queues its send batches and advances
 the job's cursor, so a fan-out killed half-way resumes at the next block without duplicates.
+
+A worker resolves in slices: the first slice is one block, later ones about ``SLICE_SECONDS``;
+then the task queues its own continuation behind the send batches queued so far. So even a
+single worker starts sending after the first block, not after the whole town.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import timedelta
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -21,6 +28,7 @@ from django_tasks import task
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.delivery import rules
+from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.models import (
     BatchStatus,
     Delivery,
@@ -31,8 +39,10 @@ from stadtbote.delivery.models import (
     Status,
 )
 from stadtbote.geo import service as geo
+from stadtbote.geo.blocks import PlaceArrays
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.subscribers.models import Channel, ChannelStatus
+from stadtbote.tenants.models import Municipality
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +53,30 @@ JOB_LEASE = timedelta(minutes=2)
 BATCH_SIZE = 500
 
 
+# How long a worker resolves blocks before it lets the send batches queued so far go first.
+SLICE_SECONDS = 1.0
+# Place blocks read per query (unpacked, each is about 40 kB per 1,024 subscribers).
+READ_AHEAD = 16
+
+
 @task(queue_name="fanout", priority=5)
-def fanout(job_id: int) -> str:
-    """Resolve the recipients of one delivery job and queue their send batches."""
-    job = _claim(job_id)
+def fanout(job_id: int, slice_seconds: float | None = None, lease: str | None = None) -> str:
+    """Resolve the recipients of one delivery job and queue their send batches.
+
+    With ``slice_seconds`` (as queued by ``start_job``) the task stops after the first block
+    that ends at least that long after it started and queues its continuation; ``lease`` is
+    how the continuation proves it is one (it holds the lease the previous slice left). Without
+    it (inline runs, take-overs) the task resolves everything.
+    """
+    job = _claim(job_id, lease)
     if job is None:
         return "not claimed"
     message = job.message
+    deadline = None if slice_seconds is None else time.monotonic() + slice_seconds
     if job.kind == Kind.MESSAGE:
-        resolved = _resolve_message_recipients(job, message)
+        resolved, finished = _resolve_message_recipients(job, message, deadline)
+        if not finished:
+            return f"continues after {resolved} recipients"
     else:
         resolved = _resolve_withdrawal_recipients(job, message)
     DeliveryJob.objects.filter(pk=job.pk).update(
@@ -61,35 +86,79 @@ def fanout(job_id: int) -> str:
     return "done"
 
 
-def _claim(job_id: int) -> DeliveryJob | None:
+def _claim(job_id: int, lease: str | None = None) -> DeliveryJob | None:
     now = timezone.now()
-    claimable = DeliveryJob.objects.filter(pk=job_id).filter(
+    jobs = DeliveryJob.objects.filter(pk=job_id)
+    if lease is not None:
+        # A continuation: the job still holds the lease its previous slice left. A take-over
+        # (after that lease ran out) changes the lease, and then the continuation stands down.
+        claimable = jobs.filter(
+            status=JobStatus.RESOLVING, lease_until=datetime.fromisoformat(lease)
+        )
+    else:
         # queued, or resolving under a lease that ran out (its worker died)
-        status__in=[JobStatus.QUEUED, JobStatus.RESOLVING]
-    )
-    updated = claimable.exclude(status=JobStatus.RESOLVING, lease_until__gt=now).update(
-        status=JobStatus.RESOLVING, lease_until=now + JOB_LEASE
-    )
+        claimable = jobs.filter(status__in=[JobStatus.QUEUED, JobStatus.RESOLVING]).exclude(
+            status=JobStatus.RESOLVING, lease_until__gt=now
+        )
+    updated = claimable.update(status=JobStatus.RESOLVING, lease_until=now + JOB_LEASE)
     if not updated:
         return None
     return DeliveryJob.objects.select_related("message__tenant").get(pk=job_id)
 
 
-def _resolve_message_recipients(job: DeliveryJob, message: Message) -> int:
+def _resolve_message_recipients(
+    job: DeliveryJob, message: Message, deadline: float | None = None
+) -> tuple[int, bool]:
+    """Resolve blocks from the job's cursor on; returns (targeted so far, finished)."""
     tenant = message.tenant
     topic_bits = sum(1 << b for b in message.topics.values_list("bit", flat=True))
     compiled = geo.compile_target(tenant, Severity(message.severity), topic_bits, message.area)
     total = job.targeted
-    for block_no, arrays in geo.iter_blocks(tenant, start_after=job.cursor):
+    for block_no, arrays in _blocks(tenant, job.cursor):
         if not _still_wanted(job):
             break
-        ids = geo.match(arrays, compiled)
+        plan = _plan_deliveries(job, message, geo.match(arrays, compiled))
         with transaction.atomic():
-            total += _create_deliveries(job, message, ids)
+            _create_deliveries(job, message, plan)
+            total += plan.subscribers
+            lease_until = timezone.now() + JOB_LEASE
             DeliveryJob.objects.filter(pk=job.pk).update(
-                cursor=block_no, targeted=total, lease_until=timezone.now() + JOB_LEASE
+                cursor=block_no, targeted=total, lease_until=lease_until
             )
-    return total
+            if deadline is not None and time.monotonic() >= deadline:
+                _continue_later(job, lease_until)
+                return total, False
+    return total, True
+
+
+def _blocks(tenant: Municipality, start_after: int) -> Iterator[tuple[int, PlaceArrays]]:
+    """The tenant's place blocks in order, read ``READ_AHEAD`` at a time.
+
+    No query stays open while the caller writes: on SQLite an unfinished SELECT holds a read
+    snapshot, and the next ``BEGIN IMMEDIATE`` on that connection then fails at once with
+    "database is locked" as soon as another worker has committed meanwhile.
+    """
+    while True:
+        stream = geo.iter_blocks(tenant, start_after=start_after)
+        try:
+            group = list(itertools.islice(stream, READ_AHEAD))
+        finally:
+            close = getattr(stream, "close", None)  # a generator: ends its query now
+            if close is not None:
+                close()
+        if not group:
+            return
+        yield from group
+        start_after = group[-1][0]
+
+
+def _continue_later(job: DeliveryJob, lease_until: datetime) -> None:
+    """Queue the rest of the fan-out behind the send batches queued so far (same priority,
+    first come first served), so they start before the next slice."""
+    from stadtbote.delivery.sending import send_batch
+
+    continuation = fanout.using(priority=send_batch.priority)
+    enqueue_on_commit(continuation, job.pk, SLICE_SECONDS, lease_until.isoformat())
 
 
 def _resolve_withdrawal_recipients(job: DeliveryJob, message: Message) -> int:
@@ -107,14 +176,19 @@ def _resolve_withdrawal_recipients(job: DeliveryJob, message: Message) -> int:
     for sid in sent.iterator(chunk_size=2000):
         chunk.append(sid)
         if len(chunk) >= 1000:
-            with transaction.atomic():
-                total += _create_deliveries(job, message, np.array(chunk), only_reached=True)
+            total += _plan_and_create(job, message, chunk)
             chunk = []
     if chunk:
-        with transaction.atomic():
-            total += _create_deliveries(job, message, np.array(chunk), only_reached=True)
+        total += _plan_and_create(job, message, chunk)
     DeliveryJob.objects.filter(pk=job.pk).update(targeted=total)
     return total
+
+
+def _plan_and_create(job: DeliveryJob, message: Message, subscriber_ids: list[int]) -> int:
+    plan = _plan_deliveries(job, message, np.array(subscriber_ids), only_reached=True)
+    with transaction.atomic():
+        _create_deliveries(job, message, plan)
+    return plan.subscribers
 
 
 def _still_wanted(job: DeliveryJob) -> bool:
@@ -124,20 +198,50 @@ def _still_wanted(job: DeliveryJob) -> bool:
     return status == MessageStatus.PUBLISHED
 
 
-def _create_deliveries(
-    job: DeliveryJob, message: Message, subscriber_ids: np.ndarray, only_reached: bool = False
-) -> int:
-    """Insert one delivery per confirmed channel of these subscribers and queue the batches.
+# Columns of a new delivery row, in the order ``_plan_deliveries`` builds them (batch_id last).
+_DELIVERY_FIELDS = (
+    "message",
+    "kind",
+    "channel_type",
+    "address_key",
+    "subscriber",
+    "channel",
+    "language",
+    "status",
+    "not_before",
+    "attempts",
+    "reason",
+    "created_at",
+    "batch",
+)
 
-    Returns the number of distinct subscribers with at least one channel.
+
+@dataclass
+class _Plan:
+    """The delivery rows of one block, by channel type, before they are written."""
+
+    by_type: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    subscribers: int = 0  # distinct subscribers with at least one channel
+
+
+def _plan_deliveries(
+    job: DeliveryJob, message: Message, subscriber_ids: np.ndarray, only_reached: bool = False
+) -> _Plan:
+    """One delivery row per confirmed channel of these subscribers (reads only).
+
+    Runs outside the write transaction: on SQLite a writer holds the database lock for its
+    whole transaction, and meanwhile other workers must be able to claim the batches queued so
+    far.
     """
+    plan = _Plan()
     if len(subscriber_ids) == 0:
-        return 0
+        return plan
+    ids = subscriber_ids.tolist()
     tenant = message.tenant
     severity = Severity(message.severity)
     now = timezone.now()
     channels = Channel.objects.filter(
-        subscriber_id__in=[int(i) for i in subscriber_ids],
+        subscriber_id__in=ids,
         status=ChannelStatus.CONFIRMED,
         type__in=message.channels,
         subscriber__paused=False,
@@ -150,16 +254,16 @@ def _create_deliveries(
         "subscriber__quiet_start",
         "subscriber__quiet_end",
     )
+    reached: set[int] = set()
     if only_reached:
         reached = set(
             Delivery.objects.filter(
                 message=message,
                 kind=Kind.MESSAGE,
                 status=Status.SENT,
-                subscriber_id__in=[int(i) for i in subscriber_ids],
+                subscriber_id__in=ids,
             ).values_list("channel_id", flat=True)
         )
-    by_type: dict[str, list[Delivery]] = defaultdict(list)
     subscribers: set[int] = set()
     for cid, sid, ctype, key, lang, q_start, q_end in channels:
         if only_reached and cid not in reached:
@@ -168,42 +272,53 @@ def _create_deliveries(
         if job.kind == Kind.MESSAGE:
             hold = rules.held_until(now, tenant.timezone, q_start, q_end, severity)
         subscribers.add(sid)
-        by_type[ctype].append(
-            Delivery(
-                message=message,
-                kind=job.kind,
-                channel_type=ctype,
-                address_key=key,
-                subscriber_id=sid,
-                channel_id=cid,
-                language=lang,
-                status=Status.HELD if hold else Status.PENDING,
-                not_before=hold,
+        plan.by_type.setdefault(ctype, []).append(
+            (
+                message.pk,
+                str(job.kind),
+                ctype,
+                key,
+                sid,
+                cid,
+                lang,
+                str(Status.HELD if hold else Status.PENDING),
+                hold,
+                0,
+                "",
+                now,
             )
         )
-    for ctype, deliveries in by_type.items():
-        for start in range(0, len(deliveries), BATCH_SIZE):
+    plan.subscribers = len(subscribers)
+    return plan
+
+
+def _create_deliveries(job: DeliveryJob, message: Message, plan: _Plan) -> None:
+    """Insert the planned delivery rows in send batches and queue the batches after commit.
+
+    Must run inside the caller's transaction (with the job's cursor update).
+    """
+    from stadtbote.delivery.sending import send_batch
+
+    status_at = _DELIVERY_FIELDS.index("status")
+    for ctype, rows in plan.by_type.items():
+        for start in range(0, len(rows), BATCH_SIZE):
             batch = DeliveryBatch.objects.create(job=job, channel_type=ctype)
-            part = deliveries[start : start + BATCH_SIZE]
-            for d in part:
-                d.batch = batch
+            part = [(*row, batch.pk) for row in rows[start : start + BATCH_SIZE]]
             # The unique idempotency key drops rows that exist already (a resumed fan-out, or
             # two subscribers sharing one e-mail address): nobody gets a message twice.
-            Delivery.objects.bulk_create(part, ignore_conflicts=True)
-            if any(d.status == Status.PENDING for d in part):
-                from stadtbote.delivery.sending import send_batch
-
+            insert_rows(Delivery, _DELIVERY_FIELDS, part, ignore_conflicts=True)
+            if any(row[status_at] == Status.PENDING.value for row in part):
                 enqueue_on_commit(send_batch, batch.pk)
             else:
                 DeliveryBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE)
-    return len(subscribers)
 
 
 def start_job(message: Message, kind: str) -> DeliveryJob:
     """Create the fan-out job for a message (idempotent) and queue it after commit."""
     job, created = DeliveryJob.objects.get_or_create(message=message, kind=kind)
     if created:
-        enqueue_on_commit(fanout, job.pk)
+        # First slice: one block, so sending starts as soon as its batches are queued.
+        enqueue_on_commit(fanout, job.pk, 0.0)
     return job
 
 

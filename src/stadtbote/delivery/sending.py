@@ -11,7 +11,11 @@ had already accepted is replaced rather than shown twice.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,12 +26,23 @@ from django_tasks import task
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.delivery import render
+from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.channels.base import Channel as Transport
 from stadtbote.delivery.channels.base import Notice, Outcome, Outgoing
-from stadtbote.delivery.models import Attempt, BatchStatus, Delivery, DeliveryBatch, Kind, Status
+from stadtbote.delivery.models import (
+    Attempt,
+    BatchStatus,
+    Delivery,
+    DeliveryBatch,
+    DeliveryJob,
+    JobStatus,
+    Kind,
+    Status,
+)
 from stadtbote.delivery.registry import open_channel
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.subscribers.models import Channel
+from stadtbote.tenants.models import Municipality
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +60,74 @@ def send_batch(batch_id: int) -> str:
     message = Message.objects.select_related("tenant").get(pk=batch.job.message_id)
     transport: Transport | None = None
     sent = 0
+    healthy = False
     try:
         while True:
             rows = _next_chunk(batch, message)
             if not rows:
                 break
             if transport is None:
-                transport = open_channel(batch.channel_type, message.tenant)
+                transport = _channels.take(batch.channel_type, message.tenant)
             sent += _send_chunk(transport, message, batch, rows)
+        healthy = True
     finally:
         if transport is not None:
-            transport.close()
+            _channels.give_back(transport, keep=healthy and _more_to_come(batch))
     _finish(batch)
     return f"sent {sent}"
+
+
+# A fan-out queues its batches back to back. Opening a channel per batch would open the push
+# service connections again each time (``concurrency_per_origin`` TCP/TLS handshakes per batch),
+# so a worker keeps its Web Push channel for the next batch of the same tenant, but only while
+# the job has batches waiting and only for a few seconds: idle pooled connections go stale.
+# E-mail channels are never kept: SMTP servers drop idle sessions after seconds.
+REUSABLE_KINDS = frozenset({"webpush"})
+KEEP_IDLE_SECONDS = 5.0
+
+
+class _KeptChannel(threading.local):
+    """At most one kept channel per worker thread (a channel must not cross threads)."""
+
+    key: tuple[Any, ...] | None = None
+    channel: Transport | None = None
+    since: float = 0.0
+
+    def take(self, kind: str, tenant: Municipality) -> Transport:
+        key = (
+            kind,
+            tenant.pk,
+            tenant.vapid_private_key,
+            tenant.vapid_subject,
+            tuple(settings.STADTBOTE_WEBPUSH_ALLOWED_HOSTS),
+        )
+        kept, self.channel = self.channel, None
+        if kept is not None:
+            if self.key == key and time.monotonic() - self.since < KEEP_IDLE_SECONDS:
+                return kept
+            kept.close()
+        self.key = key
+        return open_channel(kind, tenant)
+
+    def give_back(self, channel: Transport, keep: bool) -> None:
+        if keep and channel.kind in REUSABLE_KINDS:
+            self.channel, self.since = channel, time.monotonic()
+        else:
+            self.key = None
+            channel.close()
+
+
+_channels = _KeptChannel()
+
+
+def _more_to_come(batch: DeliveryBatch) -> bool:
+    """Whether the batch's job may soon give this worker another batch."""
+    if batch.channel_type not in REUSABLE_KINDS:
+        return False
+    if DeliveryJob.objects.filter(pk=batch.job_id, status=JobStatus.RESOLVING).exists():
+        return True
+    queued = DeliveryBatch.objects.filter(job_id=batch.job_id, status=BatchStatus.QUEUED)
+    return queued.exclude(pk=batch.pk).exists()
 
 
 def _claim(batch_id: int) -> DeliveryBatch | None:
@@ -74,7 +144,40 @@ def _claim(batch_id: int) -> DeliveryBatch | None:
     return batch
 
 
-def _next_chunk(batch: DeliveryBatch, message: Message) -> list[Delivery]:
+@dataclass(slots=True)
+class Pending:
+    """A delivery taken for sending, with what its channel needs (no model instances: this
+    runs for every recipient)."""
+
+    pk: int
+    message_id: Any
+    kind: str
+    channel_type: str
+    address_key: str
+    language: str
+    attempts: int  # including the attempt being made
+    channel_id: int | None
+    address: str | None
+    p256dh: str
+    auth: str
+
+
+_PENDING_FIELDS = (
+    "id",
+    "message_id",
+    "kind",
+    "channel_type",
+    "address_key",
+    "language",
+    "attempts",
+    "channel_id",
+    "channel__address",
+    "channel__p256dh",
+    "channel__auth",
+)
+
+
+def _next_chunk(batch: DeliveryBatch, message: Message) -> list[Pending]:
     now = timezone.now()
     due = Q(status=Status.PENDING) | Q(status=Status.RETRY, not_before__lte=now)
     with transaction.atomic():
@@ -83,18 +186,33 @@ def _next_chunk(batch: DeliveryBatch, message: Message) -> list[Delivery]:
                 status=Status.CANCELLED, reason="message withdrawn", not_before=None
             )
             return []
-        ids = list(
+        rows = list(
             Delivery.objects.filter(due, batch=batch)
             .order_by("id")
-            .values_list("id", flat=True)[:CHUNK]
+            .values_list(*_PENDING_FIELDS)[:CHUNK]
         )
-        if not ids:
+        if not rows:
             return []
-        Delivery.objects.filter(pk__in=ids).update(
+        Delivery.objects.filter(pk__in=[r[0] for r in rows]).update(
             status=Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
         )
         DeliveryBatch.objects.filter(pk=batch.pk).update(lease_until=now + BATCH_LEASE)
-    return list(Delivery.objects.filter(pk__in=ids).select_related("channel"))
+    return [
+        Pending(
+            pk=pk,
+            message_id=mid,
+            kind=kind,
+            channel_type=ctype,
+            address_key=key,
+            language=lang,
+            attempts=attempts + 1,
+            channel_id=cid,
+            address=address,
+            p256dh=p256dh or "",
+            auth=auth or "",
+        )
+        for pk, mid, kind, ctype, key, lang, attempts, cid, address, p256dh, auth in rows
+    ]
 
 
 def _withdrawn(message: Message) -> bool:
@@ -103,24 +221,24 @@ def _withdrawn(message: Message) -> bool:
 
 
 def _send_chunk(
-    transport: Transport, message: Message, batch: DeliveryBatch, rows: list[Delivery]
+    transport: Transport, message: Message, batch: DeliveryBatch, rows: list[Pending]
 ) -> int:
-    notices: dict[str, Notice] = {}
+    notices: dict[tuple[str, str], Notice] = {}
     items: list[Outgoing] = []
     outcomes: list[Outcome] = []
     for d in rows:
-        channel: Channel | None = d.channel
-        if channel is None:
+        if d.channel_id is None or d.address is None:
             outcomes.append(Outcome(d.pk, "failed", "channel removed before sending"))
             continue
-        if d.language not in notices:
-            notices[d.language] = render.notice(message, d.kind, d.language)
+        notice = notices.get((d.kind, d.language))
+        if notice is None:
+            notice = notices[d.kind, d.language] = render.notice(message, d.kind, d.language)
         items.append(
             Outgoing(
                 delivery_id=d.pk,
-                address=channel.address,
-                notice=notices[d.language],
-                extra=_extra(channel, message),
+                address=d.address,
+                notice=notice,
+                extra=_extra(d, message),
                 # Same key for a message and its withdrawal: a withdrawal notice then replaces an
                 # original that still waits at the push service (Web Push Topic).
                 key=f"{d.message_id}:{d.channel_type}:{d.address_key}",
@@ -138,51 +256,47 @@ def _send_chunk(
     return record(outcomes, {d.pk: d for d in rows})
 
 
-def _extra(channel: Channel, message: Message) -> dict[str, str]:
-    if channel.type == "webpush":
-        return {"p256dh": channel.p256dh, "auth": channel.auth}
+def _extra(d: Pending, message: Message) -> dict[str, str]:
+    if d.channel_type == "webpush":
+        return {"p256dh": d.p256dh, "auth": d.auth}
     from stadtbote.subscribers.doi import unsubscribe_token
 
     return {
-        "unsubscribe_url": f"{settings.PUBLIC_URL}/{message.tenant.slug}/unsubscribe/{unsubscribe_token(channel)}"
+        "unsubscribe_url": f"{settings.PUBLIC_URL}/{message.tenant.slug}/unsubscribe/{unsubscribe_token(Channel(pk=d.channel_id))}"
     }
 
 
-def record(outcomes: list[Outcome], rows: dict[int, Delivery]) -> int:
+_ATTEMPT_FIELDS = ("delivery", "number", "outcome", "reason", "at")
+
+
+def record(outcomes: list[Outcome], rows: dict[int, Pending]) -> int:
     """Write a chunk's outcomes (and one Attempt row each) in one transaction; returns the
     number sent."""
     now = timezone.now()
     sent: list[int] = []
     changed: list[Delivery] = []
-    attempts: list[Attempt] = []
+    attempts: list[tuple[int, int, str, str, datetime]] = []
     gone_channels: list[int] = []
     for outcome in outcomes:
         d = rows[outcome.delivery_id]
-        attempts.append(
-            Attempt(
-                delivery_id=d.pk,
-                number=d.attempts,
-                outcome=outcome.status,
-                reason=outcome.reason[:300],
-                at=now,
-            )
-        )
+        attempts.append((d.pk, d.attempts, outcome.status, outcome.reason[:300], now))
         if outcome.status == "sent":
             sent.append(d.pk)
             continue
-        d.status, d.reason, d.not_before = outcome.status, outcome.reason[:300], None
+        status: str = outcome.status
+        reason, not_before = outcome.reason[:300], None
         if outcome.status == "retry":
             if SEND_RETRY.exhausted(d.attempts):
-                d.status = Status.FAILED
-                d.reason = f"gave up after {d.attempts} attempts: {outcome.reason}"[:300]
+                status = Status.FAILED
+                reason = f"gave up after {d.attempts} attempts: {outcome.reason}"[:300]
             else:
-                d.status = Status.RETRY
-                d.not_before = now + timedelta(
+                status = Status.RETRY
+                not_before = now + timedelta(
                     seconds=SEND_RETRY.delay(d.attempts, outcome.retry_after)
                 )
         elif outcome.status == "gone" and d.channel_id:
             gone_channels.append(d.channel_id)
-        changed.append(d)
+        changed.append(Delivery(pk=d.pk, status=status, reason=reason, not_before=not_before))
     with transaction.atomic():
         if sent:
             Delivery.objects.filter(pk__in=sent).update(
@@ -190,7 +304,7 @@ def record(outcomes: list[Outcome], rows: dict[int, Delivery]) -> int:
             )
         if changed:
             Delivery.objects.bulk_update(changed, ["status", "reason", "not_before"])
-        Attempt.objects.bulk_create(attempts)
+        insert_rows(Attempt, _ATTEMPT_FIELDS, attempts)
         if gone_channels:
             # 404/410: the browser dropped the subscription; keeping it would only cost requests.
             Channel.objects.filter(pk__in=gone_channels).delete()
