@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from stadtbote.delivery import fanout
@@ -137,6 +138,8 @@ def test_no_block_query_is_left_open_while_a_block_is_written(
 ):
     # On SQLite an unfinished SELECT pins a read snapshot; the fan-out's next BEGIN IMMEDIATE
     # then fails with "database is locked" once another worker has committed meanwhile.
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL keeps a held cursor open across commits without harm")
     add_synthetic_subscribers(
         tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
     )

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -55,7 +55,7 @@ BATCH_SIZE = 500
 
 # How long a worker resolves blocks before it lets the send batches queued so far go first.
 SLICE_SECONDS = 1.0
-# Place blocks read per query (unpacked, each is about 40 kB per 1,024 subscribers).
+# Place blocks read per query on SQLite (unpacked, about 40 kB per 1,024 subscribers).
 READ_AHEAD = 16
 
 
@@ -132,12 +132,17 @@ def _resolve_message_recipients(
 
 
 def _blocks(tenant: Municipality, start_after: int) -> Iterator[tuple[int, PlaceArrays]]:
-    """The tenant's place blocks in order, read ``READ_AHEAD`` at a time.
+    """The tenant's place blocks in order, streamed.
 
-    No query stays open while the caller writes: on SQLite an unfinished SELECT holds a read
-    snapshot, and the next ``BEGIN IMMEDIATE`` on that connection then fails at once with
-    "database is locked" as soon as another worker has committed meanwhile.
+    On SQLite they are read ``READ_AHEAD`` at a time, so that no query stays open while the
+    caller writes: an unfinished SELECT holds a read snapshot, and the connection's next
+    ``BEGIN IMMEDIATE`` then fails at once with "database is locked" as soon as another worker
+    has committed meanwhile. PostgreSQL has no such limit (and re-opening its held cursor would
+    copy the rest of the table each time), so there the stream is read through once.
     """
+    if connection.vendor != "sqlite":
+        yield from geo.iter_blocks(tenant, start_after=start_after)
+        return
     while True:
         stream = geo.iter_blocks(tenant, start_after=start_after)
         try:
