@@ -1,8 +1,9 @@
 """Web Push fan-out, end to end from the publish call, vs a pywebpush loop.
 
     .venv/bin/python bench/fanout_webpush.py [--subscribers 20000] [--small 5000]
-        [--processes 1,2] [--repeat 1] [--baseline-sample 2000]
-        [--database-url postgres://postgres@127.0.0.1:5432/stadtbote_bench]
+        [--large 0] [--processes 1,2] [--repeat 2] [--baseline-sample 0]
+        [--latency-ms 20] [--variant LABEL=SRC_DIR]
+        [--database-url postgres://postgres@127.0.0.1:5432/stadtbote_bench] [--json FILE]
 
 Each run starts from a fresh copy of a prepared state (migrated, demo town, N synthetic
 subscribers whose push endpoints point at the local push service): push service (separate
@@ -12,12 +13,17 @@ message is POSTed to the API (so every subscriber is targeted) and the push serv
 
 * deliveries/s = N / (last accepted - publish call), from the push service's receive times;
 * time to first delivery = first accepted - publish call;
-* peak RSS (VmHWM) of the worker processes, for N and for the small N (flat in recipients?).
+* peak RSS (VmHWM) of the worker processes, for N and for the small N (flat in recipients?);
+* CPU seconds of the workers, the push service and PostgreSQL, and how busy the machine was
+  just before the run (a shared machine's other tenants).
 
 A small run against a *decrypting* push service proves the payloads are valid (every message is
 decrypted with the subscriber's private key and parsed). The contender is the obvious loop,
 ``pywebpush.webpush()`` per subscriber, over the same subscriptions read from the database and
-against the same push service, in the same script run.
+against the same push service, in the same script run, alternated with the project's runs.
+A last pair of runs has the push service answer 20 ms late, as a real one would (the loop then
+runs on a sample). ``--variant`` runs another engine (``PYTHONPATH=SRC_DIR``, e.g. a ``git
+archive`` of an older commit's ``src/``) in the same rounds, to compare versions.
 """
 
 from __future__ import annotations
