@@ -167,3 +167,30 @@ def test_no_block_query_is_left_open_while_a_block_is_written(
     [job] = DeliveryJob.objects.all()
     assert fanout.fanout.call(job.pk) == "done"
     assert Delivery.objects.count() == geo.BLOCK_SIZE + 200
+
+
+def test_a_fan_out_stopped_by_a_withdrawal_leaves_its_job_cancelled(
+    api, tenant, staff_token, monkeypatch
+):
+    from stadtbote.delivery.dispatch import cancel
+    from stadtbote.delivery.models import JobStatus
+    from stadtbote.messages.models import Message
+
+    add_synthetic_subscribers(
+        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
+    )
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
+    real_match = geo.match
+
+    def withdrawn_meanwhile(*args, **kwargs):
+        cancel(Message.objects.get())  # staff withdraw it while the worker resolves
+        return real_match(*args, **kwargs)
+
+    monkeypatch.setattr(geo, "match", withdrawn_meanwhile)
+    [job] = DeliveryJob.objects.all()
+    fanout.fanout.call(job.pk)
+    assert DeliveryJob.objects.get(pk=job.pk).status == JobStatus.CANCELLED

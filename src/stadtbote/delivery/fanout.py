@@ -79,7 +79,8 @@ def fanout(job_id: int, slice_seconds: float | None = None, lease: str | None = 
             return f"continues after {resolved} recipients"
     else:
         resolved = _resolve_withdrawal_recipients(job, message)
-    DeliveryJob.objects.filter(pk=job.pk).update(
+    # A job cancelled while resolving (the message was withdrawn) stays cancelled.
+    DeliveryJob.objects.filter(pk=job.pk, status=JobStatus.RESOLVING).update(
         status=JobStatus.DONE, finished_at=timezone.now(), lease_until=None
     )
     log.info("fan-out of %s %s done: %d recipients", job.kind, message.pk, resolved)
