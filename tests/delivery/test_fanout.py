@@ -14,12 +14,26 @@ from stadtbote.ops.demo import add_synthetic_subscribers
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(
-    api, tenant, staff_token, monkeypatch
-):
+def two_blocks_of_subscribers(tenant) -> None:
+    """Enough synthetic subscribers to fill more than one place block."""
     add_synthetic_subscribers(
         tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
     )
+
+
+def publish_warning(api, staff_token) -> None:
+    """An extreme whole-town warning: every subscriber is a recipient."""
+    api.post(
+        "musterstadt/messages",
+        {"title": {"de": "Warnung"}, "severity": "extreme"},
+        token=staff_token,
+    )
+
+
+def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(
+    api, tenant, staff_token, monkeypatch
+):
+    two_blocks_of_subscribers(tenant)
     seen_before_block: list[int] = []
     real_match = geo.match
 
@@ -31,11 +45,7 @@ def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(
         return real_match(*args, **kwargs)
 
     monkeypatch.setattr(geo, "match", watching)
-    api.post(
-        "musterstadt/messages",
-        {"title": {"de": "Warnung"}, "severity": "extreme"},
-        token=staff_token,
-    )
+    publish_warning(api, staff_token)
     [job] = DeliveryJob.objects.all()
     fanout.fanout.call(job.pk)
 
@@ -48,9 +58,7 @@ def test_send_batches_are_queued_while_later_blocks_are_still_being_resolved(
 def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(
     api, tenant, staff_token, monkeypatch
 ):
-    add_synthetic_subscribers(
-        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
-    )
+    two_blocks_of_subscribers(tenant)
     real_match = geo.match
     blocks_seen = 0
 
@@ -62,11 +70,7 @@ def test_a_fan_out_resumed_after_a_crash_creates_no_second_delivery(
         return real_match(*args, **kwargs)
 
     monkeypatch.setattr(geo, "match", dying)
-    api.post(
-        "musterstadt/messages",
-        {"title": {"de": "Warnung"}, "severity": "extreme"},
-        token=staff_token,
-    )
+    publish_warning(api, staff_token)
     [job] = DeliveryJob.objects.all()
     with pytest.raises(SystemExit):
         fanout.fanout.call(job.pk)
@@ -87,14 +91,8 @@ def _continuation() -> DBTaskResult:
 
 
 def test_a_worker_resolves_the_first_block_then_lets_its_batches_go_first(api, tenant, staff_token):
-    add_synthetic_subscribers(
-        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
-    )
-    api.post(
-        "musterstadt/messages",
-        {"title": {"de": "Warnung"}, "severity": "extreme"},
-        token=staff_token,
-    )
+    two_blocks_of_subscribers(tenant)
+    publish_warning(api, staff_token)
     [job] = DeliveryJob.objects.all()
     assert fanout.fanout.call(job.pk, 0.0).startswith("continues")
     first_slice = Delivery.objects.count()
@@ -114,14 +112,8 @@ def test_a_worker_resolves_the_first_block_then_lets_its_batches_go_first(api, t
 
 
 def test_a_continuation_stands_down_once_its_job_was_taken_over(api, tenant, staff_token):
-    add_synthetic_subscribers(
-        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
-    )
-    api.post(
-        "musterstadt/messages",
-        {"title": {"de": "Warnung"}, "severity": "extreme"},
-        token=staff_token,
-    )
+    two_blocks_of_subscribers(tenant)
+    publish_warning(api, staff_token)
     [job] = DeliveryJob.objects.all()
     fanout.fanout.call(job.pk, 0.0)
     continuation = _continuation()
@@ -140,9 +132,7 @@ def test_no_block_query_is_left_open_while_a_block_is_written(
     # then fails with "database is locked" once another worker has committed meanwhile.
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL keeps a held cursor open across commits without harm")
-    add_synthetic_subscribers(
-        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
-    )
+    two_blocks_of_subscribers(tenant)
     open_streams: set[int] = set()
     real_iter, real_create = geo.iter_blocks, fanout._create_deliveries
 
@@ -159,11 +149,7 @@ def test_no_block_query_is_left_open_while_a_block_is_written(
 
     monkeypatch.setattr(geo, "iter_blocks", tracked)
     monkeypatch.setattr(fanout, "_create_deliveries", create)
-    api.post(
-        "musterstadt/messages",
-        {"title": {"de": "Warnung"}, "severity": "extreme"},
-        token=staff_token,
-    )
+    publish_warning(api, staff_token)
     [job] = DeliveryJob.objects.all()
     assert fanout.fanout.call(job.pk) == "done"
     assert Delivery.objects.count() == geo.BLOCK_SIZE + 200
@@ -176,14 +162,8 @@ def test_a_fan_out_stopped_by_a_withdrawal_leaves_its_job_cancelled(
     from stadtbote.delivery.models import JobStatus
     from stadtbote.messages.models import Message
 
-    add_synthetic_subscribers(
-        tenant, geo.BLOCK_SIZE + 200, "http://127.0.0.1:9/", seed=1, say=lambda _: None
-    )
-    api.post(
-        "musterstadt/messages",
-        {"title": {"de": "Warnung"}, "severity": "extreme"},
-        token=staff_token,
-    )
+    two_blocks_of_subscribers(tenant)
+    publish_warning(api, staff_token)
     real_match = geo.match
 
     def withdrawn_meanwhile(*args, **kwargs):
