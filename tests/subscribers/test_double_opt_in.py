@@ -130,3 +130,17 @@ def test_the_confirmation_mail_speaks_the_subscribers_language(api, tenant, smtp
     drain()
     assert "bestätigen" in smtp.to("de@example.org")[0]["Subject"]
     assert "please confirm" in smtp.to("en@example.org")[0]["Subject"]
+
+
+def test_a_confirmation_mail_is_retried_later_when_the_smtp_server_is_down(api, tenant, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.support.smtp import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    sign_up_by_email(api)
+    drain()
+    [retry] = DBTaskResult.objects.filter(task_path__endswith="send_confirmation", status="READY")
+    assert retry.args_kwargs["args"][1] == 2  # the second attempt
+    assert retry.run_after > timezone.now()
