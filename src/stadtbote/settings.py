@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "stadtbote.subscribers",
     "stadtbote.messages",
     "stadtbote.delivery",
+    "stadtbote.pages",
     "stadtbote.web",
     "stadtbote.ops",
 ]
@@ -109,6 +111,14 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Leaflet comes from django-leaflet's bundled files; the app itself is not installed because its
+# admin widgets import GeoDjango (GDAL), which Stadtbote does not need.
+_leaflet = importlib.util.find_spec("leaflet")
+STATICFILES_DIRS = (
+    [("leaflet", Path(_leaflet.origin).parent / "static" / "leaflet")]
+    if _leaflet and _leaflet.origin
+    else []
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

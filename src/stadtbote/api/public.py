@@ -105,4 +105,5 @@ def public_message(m: Message) -> dict[str, Any]:
         "expires_at": m.expires_at.isoformat() if m.expires_at else None,
         "cancelled_at": m.cancelled_at.isoformat() if m.cancelled_at else None,
         "url": f"{settings.PUBLIC_URL}/{m.tenant.slug}/messages/{m.id}",
+        "replaces": str(m.replaces_id) if m.replaces_id else None,
     }

@@ -79,6 +79,9 @@ class MessageIn(Schema):
     send_at: datetime | None = None
     expires_at: datetime | None = None
     hold: bool = Field(False, description="Hold for approval by an admin instead of publishing.")
+    replaces: str | None = Field(
+        None, description="Id of an earlier published message this one updates (CAP Update)."
+    )
 
 
 class MessageCreated(Schema):

@@ -133,3 +133,18 @@ class PeriodicRun(models.Model):
 
     name = models.CharField(max_length=60, unique=True)
     last_run = models.DateTimeField()
+
+
+class InboxRead(models.Model):
+    """A message the subscriber has opened in the app (read/unread in the inbox)."""
+
+    subscriber = models.ForeignKey(
+        "subscribers.Subscriber", on_delete=models.CASCADE, related_name="reads"
+    )
+    message = models.ForeignKey("notices.Message", on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "message"], name="inbox_read_once")
+        ]

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
-from stadtbote.delivery.models import OPEN_STATUSES, Delivery, Kind, Status
+from stadtbote.delivery.models import OPEN_STATUSES, Delivery, InboxRead, Kind, Status
 from stadtbote.subscribers import service as subscribers
 from stadtbote.subscribers.models import Subscriber
 
@@ -49,6 +49,12 @@ def export_subscriber(sub: Subscriber) -> dict[str, Any]:
         for d in Delivery.objects.filter(subscriber=sub)
         .order_by("-created_at")
         .values("message_id", "kind", "channel_type", "status", "attempts", "sent_at", "created_at")
+    ]
+    data["read"] = [
+        {"message": str(mid), "read_at": at.isoformat()}
+        for mid, at in InboxRead.objects.filter(subscriber=sub)
+        .order_by("read_at")
+        .values_list("message_id", "read_at")
     ]
     return data
 

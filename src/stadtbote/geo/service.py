@@ -63,12 +63,16 @@ def districts_xy(tenant: Municipality) -> tuple[dict[int, BaseGeometry], dict[st
     return by_id, by_slug
 
 
-def _rows_for(tenant: Municipality, subscriber_filter: Q) -> Iterator[tuple]:
+def _rows_for(
+    tenant: Municipality, subscriber_filter: Q, include_paused: bool = False
+) -> Iterator[tuple]:
     """(subscriber_id, x, y, radius, district_id, topic_mask, min_severity) for active places."""
     from stadtbote.subscribers.models import Place, Subscriber
 
     f = frame(tenant)
-    subs = Subscriber.objects.filter(subscriber_filter, tenant=tenant, paused=False)
+    subs = Subscriber.objects.filter(subscriber_filter, tenant=tenant)
+    if not include_paused:
+        subs = subs.filter(paused=False)
     masks: dict[int, int] = defaultdict(int)
     severities: dict[int, int] = {}
     for sid, sev in subs.values_list("id", "min_severity").iterator(chunk_size=5000):
@@ -129,6 +133,11 @@ def rebuild_blocks(tenant: Municipality, block_nos: Iterable[int]) -> None:
             row.count = len(arrays)
             row.updated_at = timezone.now()
             row.save(update_fields=["data", "count", "updated_at"])
+
+
+def places_of(tenant: Municipality, subscriber_id: int) -> blocks.PlaceArrays:
+    """One subscriber's places, paused or not, ready for :func:`fastpath.match`."""
+    return blocks.from_rows(_rows_for(tenant, Q(id=subscriber_id), include_paused=True))
 
 
 def rebuild_all_blocks(tenant: Municipality) -> int:

@@ -37,6 +37,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A newer message that supersedes an earlier one (CAP msgType "Update"); both pages link.
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="updates"
+    )
     # Bumped on every visible change; feeds the public ETag.
     version = models.PositiveIntegerField(default=1)
 

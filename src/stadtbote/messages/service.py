@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -148,6 +149,7 @@ def create(tenant: Municipality, data: dict[str, Any], key: ApiKey | None) -> Me
     expires_at = _when(data.get("expires_at"), "expires_at")
     if expires_at is not None and expires_at <= max(now, send_at or now):
         raise InvalidInput("must be after the time of sending", field="expires_at")
+    replaces = _replaced(tenant, data.get("replaces"))
     if data.get("hold"):
         status = MessageStatus.DRAFT
     elif send_at is not None and send_at > now:
@@ -166,10 +168,27 @@ def create(tenant: Municipality, data: dict[str, Any], key: ApiKey | None) -> Me
             send_at=send_at,
             expires_at=expires_at,
             created_by=key,
+            replaces=replaces,
             published_at=now if status == MessageStatus.PUBLISHED else None,
         )
         message.topics.set(topics)
     return message
+
+
+def _replaced(tenant: Municipality, value: Any) -> Message | None:
+    """The earlier message an update supersedes: same town, and one citizens could see."""
+    if value in (None, ""):
+        return None
+    try:
+        earlier = Message.objects.filter(tenant=tenant, pk=uuid.UUID(str(value))).first()
+    except ValueError:
+        earlier = None
+    if earlier is None or earlier.status not in (
+        MessageStatus.PUBLISHED,
+        MessageStatus.CANCELLED,
+    ):
+        raise InvalidInput("no published message with this id", field="replaces")
+    return earlier
 
 
 def is_current(message: Message, now: datetime | None = None) -> bool:

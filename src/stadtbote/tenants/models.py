@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone as tz
 
+from stadtbote.core import colour
 from stadtbote.core.roles import Role
 from stadtbote.delivery.channels.webpush.keys import generate_vapid_keypair
+from stadtbote.tenants import tiles
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 
@@ -26,6 +29,12 @@ class Municipality(models.Model):
     boundary = models.JSONField(null=True, blank=True)
     contact_email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
+    # The citizen app's look: header colour (white text must stay readable on it, WCAG AA).
+    theme_color = models.CharField(max_length=7, default="#1f4e79")
+    # Map background for the citizen app, e.g. "https://tile.example.org/{z}/{x}/{y}.png".
+    # Empty: districts are drawn on a plain background, nothing is fetched from a tile server.
+    map_tile_url = models.CharField(max_length=300, blank=True)
+    map_attribution = models.CharField(max_length=300, blank=True)
     # VAPID (RFC 8292) identity. The private key never leaves the server: no API, export or
     # admin form shows it.
     vapid_public_key = models.CharField(max_length=100, editable=False)
@@ -45,6 +54,21 @@ class Municipality(models.Model):
         if not self.languages:
             self.languages = [self.default_language]
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        if not colour.HEX.match(self.theme_color or "") or not colour.carries_white_text(
+            self.theme_color
+        ):
+            errors["theme_color"] = "Use a #rrggbb colour dark enough for white text (4.5:1)."
+        if self.map_tile_url and not tiles.valid_template(self.map_tile_url):
+            errors["map_tile_url"] = "Use an https:// URL with {z}, {x} and {y}."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def tile_origin(self) -> str | None:
+        return tiles.origin(self.map_tile_url) if self.map_tile_url else None
 
     @property
     def vapid_subject(self) -> str:

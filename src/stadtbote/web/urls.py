@@ -1,12 +1,39 @@
 from django.urls import path
 
-from stadtbote.web import views
+from stadtbote.web.views import app, links, public, pwa
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("<slug:tenant>/", views.tenant_home, name="tenant"),
-    path("<slug:tenant>/messages/<uuid:message_id>", views.message_page, name="message"),
-    path("<slug:tenant>/confirm/<str:token>", views.confirm, name="confirm"),
-    path("<slug:tenant>/unsubscribe/<str:token>", views.unsubscribe, name="unsubscribe"),
+    path("", public.home, name="home"),
+    path("<slug:tenant>/", public.tenant_home, name="tenant"),
+    path("<slug:tenant>/messages/<uuid:message_id>", public.message_page, name="message"),
+    path(
+        "<slug:tenant>/accessibility",
+        public.legal,
+        {"kind": "accessibility"},
+        name="accessibility",
+    ),
+    path("<slug:tenant>/accessibility/feedback", public.feedback, name="feedback"),
+    path("<slug:tenant>/privacy", public.legal, {"kind": "privacy"}, name="privacy"),
+    path("<slug:tenant>/imprint", public.legal, {"kind": "imprint"}, name="imprint"),
+    path("<slug:tenant>/start", app.onboarding, name="start"),
+    path("<slug:tenant>/inbox", app.inbox, name="inbox"),
+    path("<slug:tenant>/inbox/read", app.mark_read, name="read"),
+    path("<slug:tenant>/settings", app.settings_page, name="settings"),
+    path("<slug:tenant>/settings/pause", app.pause, name="pause"),
+    path("<slug:tenant>/settings/delete", app.delete, name="delete"),
+    path("<slug:tenant>/settings/export", app.export, name="export"),
+    path("<slug:tenant>/manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("<slug:tenant>/sw.js", pwa.service_worker, name="sw"),
+    path("<slug:tenant>/theme.css", pwa.theme, name="theme"),
+    path("<slug:tenant>/offline", pwa.offline, name="offline"),
+    path("<slug:tenant>/icon-<int:size>.png", pwa.icon, name="icon"),
+    path(
+        "<slug:tenant>/icon-<int:size>-maskable.png",
+        pwa.icon,
+        {"variant": "maskable"},
+        name="icon-maskable",
+    ),
+    path("<slug:tenant>/confirm/<str:token>", links.confirm, name="confirm"),
+    path("<slug:tenant>/unsubscribe/<str:token>", links.unsubscribe, name="unsubscribe"),
 ]

@@ -1,0 +1,151 @@
+"""The preferences form of the citizen app (onboarding and settings) and its translation into
+the subscribers service's request body. Domain rules stay in ``subscribers.validation``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from stadtbote.core.errors import InvalidInput
+from stadtbote.core.severity import DEFAULT_THRESHOLD, Severity
+from stadtbote.subscribers.models import Subscriber
+
+RADII_M = (100, 250, 500, 1000, 2000)
+DEFAULT_RADIUS_M = 250
+STEPS = ("notify", "places", "topics", "warnings", "email")
+
+
+class FormError(InvalidInput):
+    """An error the form itself finds; its text is already meant for the citizen."""
+
+
+@dataclass
+class Prefs:
+    """What the form shows; built from a subscriber, from a POST, or empty."""
+
+    districts: list[str] = field(default_factory=list)
+    point: dict[str, Any] | None = None
+    topics: list[str] = field(default_factory=list)
+    min_severity: str = DEFAULT_THRESHOLD.label
+    quiet_start: str = ""
+    quiet_end: str = ""
+    language: str = ""
+    email: str = ""
+    push_subscription: str = ""
+    keep_push: bool = False
+    has_push: bool = False
+
+    def body(self) -> dict[str, Any]:
+        """The subscribers service request body (as in the public API)."""
+        places: list[dict[str, Any]] = [{"area": slug} for slug in self.districts]
+        if self.point is not None:
+            places.append(self.point)
+        quiet = None
+        if self.quiet_start or self.quiet_end:
+            quiet = {"start": self.quiet_start, "end": self.quiet_end}
+        return {
+            "language": self.language,
+            "places": places,
+            "topics": self.topics,
+            "min_severity": self.min_severity,
+            "quiet_hours": quiet,
+        }
+
+
+def from_subscriber(sub: Subscriber) -> Prefs:
+    prefs = Prefs(
+        min_severity=Severity(sub.min_severity).label,
+        language=sub.language,
+        topics=[t.slug for t in sub.topics.all()],
+        quiet_start=sub.quiet_start.strftime("%H:%M") if sub.quiet_start else "",
+        quiet_end=sub.quiet_end.strftime("%H:%M") if sub.quiet_end else "",
+    )
+    for p in sub.places.select_related("district").order_by("id"):
+        if p.district is not None:
+            prefs.districts.append(p.district.slug)
+        elif prefs.point is None:
+            prefs.point = {"lat": p.lat, "lon": p.lon, "radius_m": p.radius_m, "label": p.label}
+    for c in sub.channels.all():
+        if c.type == "email":
+            prefs.email = c.address
+        elif c.type == "webpush":
+            prefs.has_push = prefs.keep_push = True
+    return prefs
+
+
+def from_post(data: QueryDict, default_language: str) -> Prefs:
+    prefs = Prefs(
+        districts=[s for s in data.getlist("district") if s],
+        topics=[s for s in data.getlist("topic") if s],
+        min_severity=data.get("min_severity") or DEFAULT_THRESHOLD.label,
+        quiet_start=(data.get("quiet_start") or "").strip(),
+        quiet_end=(data.get("quiet_end") or "").strip(),
+        language=data.get("language") or default_language,
+        email=(data.get("email") or "").strip(),
+        push_subscription=(data.get("push_subscription") or "").strip(),
+        keep_push=data.get("keep_push") == "on",
+    )
+    lat, lon = (data.get("point_lat") or "").strip(), (data.get("point_lon") or "").strip()
+    if lat or lon:
+        try:
+            radius = int(data.get("point_radius") or DEFAULT_RADIUS_M)
+            prefs.point = {
+                "lat": float(lat.replace(",", ".")),
+                "lon": float(lon.replace(",", ".")),
+                "radius_m": radius,
+                "label": (data.get("point_label") or "").strip()[:80],
+            }
+        except ValueError:
+            raise FormError(_("Enter the point as numbers."), field="point") from None
+    if not prefs.districts and prefs.point is None:
+        raise FormError(_("Choose at least one place."), field="places")
+    if bool(prefs.quiet_start) != bool(prefs.quiet_end):
+        raise FormError(_("Give both a start and an end for quiet hours."), field="quiet_hours")
+    return prefs
+
+
+def push_channel(prefs: Prefs) -> dict[str, Any] | None:
+    """The Web Push channel the browser handed over, if any."""
+    if not prefs.push_subscription:
+        return None
+    try:
+        sub = json.loads(prefs.push_subscription)
+    except ValueError:
+        raise FormError(_("The browser's push subscription is unreadable."), field="push") from None
+    return {"type": "webpush", "subscription": sub}
+
+
+def step_of(error_field: str) -> str:
+    """Which onboarding step holds the field an error names."""
+    head = error_field.split(".", 1)[0].split("[", 1)[0]
+    if head in ("places", "point"):
+        return "places"
+    if head == "topics":
+        return "topics"
+    if head in ("min_severity", "quiet_hours", "language"):
+        return "warnings"
+    if head == "push" or (error_field.startswith("channels") and "email" not in error_field):
+        return "notify"
+    return "email"
+
+
+def friendly(error: InvalidInput) -> str:
+    """A sentence for the citizen; the domain's English detail is for developers."""
+    if isinstance(error, FormError):
+        return str(error.args[0])
+    head = (error.field or "").split(".", 1)[0].split("[", 1)[0]
+    messages = {
+        "places": _("Please check your places: a point must lie in or near the town."),
+        "topics": _("One of the chosen topics no longer exists. Please choose again."),
+        "min_severity": _("Please choose a warning level."),
+        "quiet_hours": _("Please give quiet hours as start and end time, e.g. 22:00 and 07:00."),
+        "channels": _("Please check the e-mail address."),
+        "language": _("Please choose a language."),
+    }
+    if error.field and error.field.startswith("channels") and "endpoint" in error.field:
+        return _("This browser's push service is not supported. You can use e-mail instead.")
+    return messages.get(head, str(error.args[0]))

@@ -1,0 +1,1 @@
+"""Thin views of the citizen app; the domain modules do the work."""

@@ -1,0 +1,277 @@
+"""The subscriber's own pages: onboarding, inbox, settings, pause, export, erasure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from stadtbote.core import ratelimit
+from stadtbote.core.errors import InvalidInput
+from stadtbote.core.severity import Severity
+from stadtbote.delivery import inbox as inbox_domain
+from stadtbote.delivery import privacy
+from stadtbote.geo.models import District
+from stadtbote.subscribers import service as subscribers
+from stadtbote.subscribers.models import Subscriber
+from stadtbote.tenants.models import Municipality
+from stadtbote.web import prefs as forms
+from stadtbote.web.common import message_view, page, tenant_or_404
+from stadtbote.web.presentation import SEVERITY_LOOKS
+from stadtbote.web.session import current_subscriber, forget, remember
+
+SIGNUPS_PER_HOUR = 30
+CHANGES_PER_HOUR = 60
+
+
+def _choices(t: Municipality, lang: str) -> dict[str, Any]:
+    return {
+        "districts": [
+            {"slug": d.slug, "name": d.name.get(lang) or d.name.get(t.default_language) or d.slug}
+            for d in District.objects.filter(tenant=t).order_by("slug")
+        ],
+        "topics": [
+            {
+                "slug": tp.slug,
+                "name": tp.name.get(lang) or tp.name.get(t.default_language) or tp.slug,
+                "description": tp.description.get(lang)
+                or tp.description.get(t.default_language, ""),
+            }
+            for tp in t.topics.order_by("position", "slug")
+        ],
+        "severities": [SEVERITY_LOOKS[s] for s in Severity],
+        "radii": forms.RADII_M,
+        "default_radius": forms.DEFAULT_RADIUS_M,
+        "languages": [(code, name) for code, name in _language_names() if code in t.languages]
+        or list(_language_names()),
+        "js_text": {
+            "step": _("Step %(n)s of %(total)s"),
+            "stepShort": _("Step %(n)s of %(total)s:"),
+            "needPlace": _("Choose at least one place."),
+            "pushUnsupported": _(
+                "This browser cannot receive push messages. You can use e-mail instead."
+            ),
+            "pushDenied": _(
+                "Notifications are blocked for this site. You can allow them in the browser "
+                "settings, or use e-mail instead."
+            ),
+            "pushAsking": _("Please answer your browser's question."),
+            "pushOn": _("Notifications are on for this device."),
+            "pushFailed": _(
+                "Push messages could not be switched on here. You can use e-mail instead."
+            ),
+            "pointSet": _("Point set at %(lat)s, %(lon)s."),
+            "locating": _("Finding your location…"),
+            "locateFailed": _("Your location could not be found. Please set the point on the map."),
+        },
+    }
+
+
+def _language_names() -> list[tuple[str, str]]:
+    return [("de", "Deutsch"), ("en", "English")]
+
+
+def _ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def onboarding(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    if current_subscriber(request, t) is not None:
+        return redirect(f"/{t.slug}/settings")
+    lang = get_language()
+    context: dict[str, Any] = {
+        "choices": _choices(t, lang),
+        "mode": "onboarding",
+        "nav": "settings",
+    }
+    if request.method == "GET":
+        context["prefs"] = forms.Prefs(language=lang)
+        return page(request, "web/onboarding.html", t, context)
+    try:
+        prefs = forms.from_post(request.POST, lang)
+    except InvalidInput as exc:
+        return _form_error(
+            request, t, "web/onboarding.html", context, forms.Prefs(language=lang), exc
+        )
+    if not ratelimit.allow("web-signup", f"{t.pk}:{_ip(request)}", SIGNUPS_PER_HOUR, 3600):
+        return _form_error(request, t, "web/onboarding.html", context, prefs, None, status=429)
+    try:
+        body = prefs.body()
+        channels = [c for c in [forms.push_channel(prefs)] if c]
+        if prefs.email:
+            channels.append({"type": "email", "address": prefs.email})
+        body["channels"] = channels
+        _, token = subscribers.create(t, body)
+    except InvalidInput as exc:
+        return _form_error(request, t, "web/onboarding.html", context, prefs, exc)
+    response = redirect(f"/{t.slug}/inbox?welcome=1")
+    remember(response, t, token)
+    return response
+
+
+def _form_error(
+    request: HttpRequest,
+    t: Municipality,
+    template: str,
+    context: dict[str, Any],
+    prefs: forms.Prefs,
+    exc: InvalidInput | None,
+    status: int = 422,
+) -> HttpResponse:
+    if exc is None:
+        error = {"step": "places", "field": "", "message": "rate"}
+    else:
+        field = exc.field or ""
+        error = {"step": forms.step_of(field), "field": field, "message": forms.friendly(exc)}
+    return page(request, template, t, {**context, "prefs": prefs, "error": error}, status=status)
+
+
+@never_cache
+def inbox(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    sub = current_subscriber(request, t)
+    if sub is None:
+        return page(request, "web/inbox.html", t, {"subscriber": None, "nav": "inbox"})
+    lang = get_language()
+    items = []
+    for entry in inbox_domain.entries(sub):
+        view = message_view(entry.message, lang)
+        view.update(read=entry.read, received=entry.received)
+        items.append(view)
+    response = page(
+        request,
+        "web/inbox.html",
+        t,
+        {
+            "subscriber": sub,
+            "items": items,
+            "unread": sum(1 for i in items if not i["read"]),
+            "welcome": request.GET.get("welcome") == "1",
+            "nav": "inbox",
+            "severity_labels": {
+                look.code: {"label": str(look.label), "symbol": look.symbol}
+                for look in SEVERITY_LOOKS.values()
+            },
+        },
+    )
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_POST
+def mark_read(request: HttpRequest, tenant: str) -> HttpResponse:
+    """Called by the message page's script, and by the inbox's "mark all read" form."""
+    t = tenant_or_404(tenant)
+    sub = current_subscriber(request, t)
+    ids = request.POST.getlist("id")[:200]
+    if sub is not None and ids:
+        inbox_domain.mark_read(sub, ids)
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"ok": sub is not None})
+    return redirect(f"/{t.slug}/inbox")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    sub = current_subscriber(request, t)
+    if sub is None:
+        return redirect(f"/{t.slug}/start")
+    lang = get_language()
+    context: dict[str, Any] = {
+        "choices": _choices(t, lang),
+        "mode": "settings",
+        "subscriber": sub,
+        "nav": "settings",
+    }
+    if request.method == "GET":
+        context["prefs"] = forms.from_subscriber(sub)
+        context["saved"] = request.GET.get("saved") == "1"
+        return page(request, "web/settings.html", t, context)
+    current = forms.from_subscriber(sub)
+    try:
+        prefs = forms.from_post(request.POST, sub.language)
+    except InvalidInput as exc:
+        return _form_error(request, t, "web/settings.html", context, current, exc)
+    if not ratelimit.allow("web-change", f"{t.pk}:{sub.pk}", CHANGES_PER_HOUR, 3600):
+        return _form_error(request, t, "web/settings.html", context, prefs, None, status=429)
+    try:
+        body = prefs.body()
+        body["channels"] = _channels_after(sub, prefs)
+        subscribers.update(sub, body)
+    except InvalidInput as exc:
+        return _form_error(request, t, "web/settings.html", context, prefs, exc)
+    return redirect(f"/{t.slug}/settings?saved=1")
+
+
+def _channels_after(sub: Subscriber, prefs: forms.Prefs) -> list[dict[str, Any]]:
+    """Channels as the settings form leaves them: a new browser subscription replaces the old
+    one, "keep push" keeps the stored one, the e-mail field decides about e-mail."""
+    channels: list[dict[str, Any]] = []
+    fresh = forms.push_channel(prefs)
+    if fresh is not None:
+        channels.append(fresh)
+    elif prefs.keep_push:
+        for c in sub.channels.filter(type="webpush"):
+            channels.append(
+                {
+                    "type": "webpush",
+                    "subscription": {
+                        "endpoint": c.address,
+                        "keys": {"p256dh": c.p256dh, "auth": c.auth},
+                    },
+                }
+            )
+    if prefs.email:
+        channels.append({"type": "email", "address": prefs.email})
+    return channels
+
+
+@require_POST
+def pause(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    sub = current_subscriber(request, t)
+    if sub is None:
+        return redirect(f"/{t.slug}/start")
+    subscribers.update(sub, {"paused": request.POST.get("paused") == "1"})
+    return redirect(f"/{t.slug}/settings?saved=1")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    sub = current_subscriber(request, t)
+    if request.method == "GET":
+        if sub is None:
+            return redirect(f"/{t.slug}/")
+        return page(request, "web/delete.html", t, {"subscriber": sub})
+    if sub is not None:
+        privacy.erase_subscriber(sub)
+    response = page(request, "web/deleted.html", t)
+    forget(response, t)
+    return response
+
+
+@never_cache
+def export(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    sub = current_subscriber(request, t)
+    if sub is None:
+        return redirect(f"/{t.slug}/start")
+    data = privacy.export_subscriber(sub)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="stadtbote-{t.slug}-my-data.json"'
+    return response

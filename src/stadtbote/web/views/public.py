@@ -1,0 +1,146 @@
+"""Pages anyone can read, with or without JavaScript: messages and the legal texts."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from threading import Lock
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from stadtbote.core import ratelimit
+from stadtbote.core.errors import InvalidInput
+from stadtbote.messages.models import Message, MessageStatus
+from stadtbote.pages import service as pages
+from stadtbote.pages.models import TextKind
+from stadtbote.tenants.models import Municipality
+from stadtbote.web import areas
+from stadtbote.web.common import apply_csp, message_view, page, tenant_or_404
+from stadtbote.web.release import release
+from stadtbote.web.session import current_subscriber
+
+FEEDBACK_PER_HOUR = 10
+VISIBLE = (MessageStatus.PUBLISHED, MessageStatus.CANCELLED)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    tenants = list(Municipality.objects.order_by("name"))
+    if len(tenants) == 1:
+        return redirect(f"/{tenants[0].slug}/")
+    return page(request, "web/home.html", None, {"tenants": tenants})
+
+
+def tenant_home(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    now = timezone.now()
+    current = (
+        Message.objects.filter(tenant=t, status=MessageStatus.PUBLISHED)
+        .exclude(expires_at__lte=now)
+        .select_related("tenant")
+        .order_by("-severity", "-published_at")[:30]
+    )
+    lang = get_language()
+    items = [message_view(m, lang) for m in current]
+    subscriber = current_subscriber(request, t)
+    response = page(
+        request,
+        "web/tenant.html",
+        t,
+        {"items": items, "subscribed": subscriber is not None, "nav": "home"},
+    )
+    response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+# Rendered message pages by (id, version, language, release): a warning storm asks for the same
+# few pages thousands of times; the version check is one indexed query.
+_PAGE_CACHE: OrderedDict[tuple[str, int, str, str], bytes] = OrderedDict()
+_PAGE_CACHE_SIZE = 256
+_lock = Lock()
+
+
+def message_page(request: HttpRequest, tenant: str, message_id: str) -> HttpResponse:
+    row = (
+        Message.objects.filter(tenant__slug=tenant, pk=message_id, status__in=VISIBLE)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if row is None:
+        t = tenant_or_404(tenant)
+        return page(request, "web/not_found.html", t, status=404)
+    lang = get_language()
+    key = (str(message_id), row, lang, release())
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        with _lock:
+            body = _PAGE_CACHE.get(key)
+        if body is None:
+            body = _render_message(request, str(message_id), lang).content
+            with _lock:
+                _PAGE_CACHE[key] = body
+                while len(_PAGE_CACHE) > _PAGE_CACHE_SIZE:
+                    _PAGE_CACHE.popitem(last=False)
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+        apply_csp(response, Municipality.objects.only("map_tile_url").get(slug=tenant))
+    response["ETag"] = etag
+    # Short freshness plus revalidation: an update or withdrawal shows within a minute.
+    response["Cache-Control"] = "public, max-age=60, stale-while-revalidate=300"
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
+    return response
+
+
+def _render_message(request: HttpRequest, message_id: str, lang: str) -> HttpResponse:
+    m = get_object_or_404(Message.objects.select_related("tenant", "replaces"), pk=message_id)
+    view = message_view(m, lang)
+    newer = m.updates.filter(status__in=VISIBLE).order_by("-published_at").first() if m.pk else None
+    return page(
+        request,
+        "web/message.html",
+        m.tenant,
+        {
+            **view,
+            "area_text": areas.describe(m, view["lang"]),
+            "area_geojson": areas.geojson(m),
+            "older": message_view(m.replaces, lang)
+            if m.replaces and m.replaces.status in VISIBLE
+            else None,
+            "newer": message_view(newer, lang) if newer else None,
+            "topics": [t.name.get(lang) or t.slug for t in m.topics.all()],
+            "now": timezone.now(),
+        },
+    )
+
+
+def legal(request: HttpRequest, tenant: str, kind: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    text = pages.text_for(t, kind, get_language())
+    context = {"kind": kind, "text": text, "kind_label": TextKind(kind).label}
+    if kind == TextKind.ACCESSIBILITY:
+        context["form"] = {"page": request.GET.get("from", "")[:300]}
+    return page(request, "web/legal.html", t, context)
+
+
+@require_http_methods(["POST"])
+def feedback(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    ip = request.META.get("REMOTE_ADDR", "")
+    form = {k: request.POST.get(k, "") for k in ("text", "page", "name", "email")}
+    text = pages.text_for(t, TextKind.ACCESSIBILITY, get_language())
+    context = {"kind": TextKind.ACCESSIBILITY, "text": text, "form": form}
+    if not ratelimit.allow("feedback", f"{t.pk}:{ip}", FEEDBACK_PER_HOUR, 3600):
+        context["error"] = {"field": "text", "message": "rate"}
+        return page(request, "web/legal.html", t, context, status=429)
+    try:
+        pages.take_feedback(t, **form)
+    except InvalidInput as exc:
+        context["error"] = {"field": exc.field, "message": str(exc.args[0])}
+        return page(request, "web/legal.html", t, context, status=422)
+    return page(request, "web/feedback_thanks.html", t)
