@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 import random
+from datetime import timedelta
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from stadtbote.core import tokens
 from stadtbote.core.severity import Severity
 from stadtbote.geo import service as geo
 from stadtbote.geo.models import District
 from stadtbote.ops import demo_data as data
+from stadtbote.ops import demo_texts as texts
+from stadtbote.pages.models import PublicText
 from stadtbote.subscribers.models import Channel, ChannelStatus, Place, Subscriber
 from stadtbote.tenants.models import Municipality, StaffMembership, Topic
 
@@ -62,12 +66,35 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
                 user.set_unusable_password()
             user.save()
         StaffMembership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+    for kind, language, title, body in texts.TEXTS:
+        PublicText.objects.update_or_create(
+            tenant=tenant, kind=kind, language=language, defaults={"title": title, "body": body}
+        )
     say(f"{'Created' if created else 'Updated'} demo municipality {tenant.slug!r} ({tenant.name}).")
     if not password:
         say(
             "Staff users have no password; set one with: stadtbote changepassword admin@musterstadt.example"
         )
     return tenant
+
+
+def add_demo_messages(tenant: Municipality, say: Callable[[str], None] = print) -> int:
+    """Publish the sample messages unless the town has current ones (nothing is sent)."""
+    from stadtbote.messages import service as messages
+    from stadtbote.messages.models import Message, MessageStatus
+
+    now = timezone.now()
+    current = Message.objects.filter(tenant=tenant, status=MessageStatus.PUBLISHED).exclude(
+        expires_at__lte=now
+    )
+    if current.exists():
+        return 0
+    for sample in texts.MESSAGES:
+        body = {k: v for k, v in sample.items() if k != "days"}
+        body["expires_at"] = (now + timedelta(days=int(sample["days"]))).isoformat()  # type: ignore[call-overload]
+        messages.create(tenant, body, key=None)
+    say(f"Published {len(texts.MESSAGES)} sample messages (not sent to anyone).")
+    return len(texts.MESSAGES)
 
 
 def add_synthetic_subscribers(

@@ -51,7 +51,6 @@ def _choices(t: Municipality, lang: str) -> dict[str, Any]:
         "languages": [(code, name) for code, name in _language_names() if code in t.languages]
         or list(_language_names()),
         "js_text": {
-            "step": _("Step %(n)s of %(total)s"),
             "stepShort": _("Step %(n)s of %(total)s:"),
             "needPlace": _("Choose at least one place."),
             "pushUnsupported": _(

@@ -10,12 +10,19 @@
     el.hidden = false;
     var tiles = el.getAttribute("data-tiles");
     var map = L.map(el, { keyboard: true, attributionControl: !!tiles, zoomSnap: 0.5 });
+    var centre = (el.getAttribute("data-center") || "").split(",").map(parseFloat);
+    // A valid view from the start: the map may be laid out while hidden (zero size).
+    map.setView(centre.length === 2 && !isNaN(centre[0]) ? centre : [51.16, 10.45], 13);
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: el.getAttribute("data-attribution") || "" }).addTo(map);
     } else {
       el.classList.add("plain");
     }
     return map;
+  }
+
+  function visible(el) {
+    return el.clientWidth > 0 && el.clientHeight > 0;
   }
 
   function districts(el, map, fit) {
@@ -28,7 +35,7 @@
           style: { color: "#555", weight: 1.5, fillColor: "#9bb", fillOpacity: 0.12 },
           onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { sticky: true }); }
         }).addTo(map);
-        if (fit && layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+        if (fit && visible(el) && layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
         return layer;
       });
   }
@@ -103,6 +110,7 @@
 
     var town = null;
     function fit() {
+      if (!visible(el)) return;
       if (marker) map.fitBounds(marker.getBounds(), { maxZoom: 15 });
       else if (town && town.getLayers().length) map.fitBounds(town.getBounds(), { padding: [10, 10] });
     }

@@ -14,7 +14,6 @@
   var back = document.getElementById("step-back");
   var next = document.getElementById("step-next");
   var submit = document.getElementById("submit");
-  var progress = document.getElementById("progress");
 
   function show(index, focus) {
     current = index;
@@ -22,15 +21,11 @@
     back.hidden = index === 0;
     next.hidden = index === steps.length - 1;
     submit.hidden = index !== steps.length - 1;
-    var legend = steps[index].querySelector("legend");
-    progress.hidden = false;
-    progress.textContent = t.step.replace("%(n)s", index + 1).replace("%(total)s", steps.length);
     if (focus) {
       steps[index].setAttribute("tabindex", "-1");
       steps[index].focus();
     }
     document.dispatchEvent(new CustomEvent("stadtbote:step", { detail: steps[index].id }));
-    return legend;
   }
 
   function placesChosen() {
