@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, bool, int]] = {
     "fanout_webpush": ("fanout_webpush.py", True, 300),
     "email_fanout": ("email_fanout.py", True, 300),
     "fanout_memory": ("fanout_memory.py", False, 300),
+    "message_page": ("message_page.py", True, 420),
 }
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
