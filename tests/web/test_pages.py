@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def test_pages_are_german_by_default_and_english_on_request(client, tenant):
     german = client.get("/musterstadt/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert 'lang="de"' in german
-    assert "Aktuelle Meldungen" in german
+    assert "Aktuelle Mitteilungen" in german
     english = client.get("/musterstadt/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="en"' in english
     assert "Current messages" in english

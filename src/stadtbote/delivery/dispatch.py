@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -31,6 +32,7 @@ def approve(message: Message) -> None:
             message.published_at = now
         message.version += 1
         message.save(update_fields=["status", "published_at", "version"])
+        _touch_replaced(message)
         submit(message)
 
 
@@ -48,8 +50,15 @@ def publish_scheduled(message_id: str) -> str:
         message.published_at = timezone.now()
         message.version += 1
         message.save(update_fields=["status", "published_at", "version"])
+        _touch_replaced(message)
         start_job(message, Kind.MESSAGE)
     return "published"
+
+
+def _touch_replaced(message: Message) -> None:
+    """The earlier message's page links to its update; its cached copies must change too."""
+    if message.replaces_id:
+        Message.objects.filter(pk=message.replaces_id).update(version=F("version") + 1)
 
 
 def cancel(message: Message) -> int:
@@ -65,6 +74,7 @@ def cancel(message: Message) -> int:
         message.cancelled_at = timezone.now()
         message.version += 1
         message.save(update_fields=["status", "cancelled_at", "version"])
+        _touch_replaced(message)
         DeliveryJob.objects.filter(message=message, kind=Kind.MESSAGE).exclude(
             status=JobStatus.DONE
         ).update(status=JobStatus.CANCELLED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,10 +74,14 @@ def entries(sub: Subscriber, now: datetime | None = None) -> list[Entry]:
 
 
 def mark_read(sub: Subscriber, message_ids: Iterable[str]) -> int:
-    """Mark messages of the subscriber's tenant read; unknown ids are ignored."""
-    ids = Message.objects.filter(tenant=sub.tenant, pk__in=list(message_ids)).values_list(
-        "pk", flat=True
-    )
+    """Mark messages of the subscriber's tenant read; unknown or malformed ids are ignored."""
+    wanted = []
+    for value in message_ids:
+        try:
+            wanted.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    ids = Message.objects.filter(tenant=sub.tenant, pk__in=wanted).values_list("pk", flat=True)
     done = 0
     for mid in ids:
         try:

@@ -9,6 +9,7 @@ from typing import Any
 
 import shapely
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from stadtbote.core.errors import InvalidInput
@@ -172,6 +173,9 @@ def create(tenant: Municipality, data: dict[str, Any], key: ApiKey | None) -> Me
             published_at=now if status == MessageStatus.PUBLISHED else None,
         )
         message.topics.set(topics)
+        if replaces is not None:
+            # The earlier page now links to its update: a new version for ETags and caches.
+            Message.objects.filter(pk=replaces.pk).update(version=F("version") + 1)
     return message
 
 

@@ -6,6 +6,7 @@ import os
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -67,7 +68,8 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             user.save()
         StaffMembership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
     for kind, language, title, body in texts.TEXTS:
-        PublicText.objects.update_or_create(
+        # Never overwrite a text the town has edited: `make run` loads the demo every time.
+        PublicText.objects.get_or_create(
             tenant=tenant, kind=kind, language=language, defaults={"title": title, "body": body}
         )
     say(f"{'Created' if created else 'Updated'} demo municipality {tenant.slug!r} ({tenant.name}).")
@@ -90,8 +92,8 @@ def add_demo_messages(tenant: Municipality, say: Callable[[str], None] = print) 
     if current.exists():
         return 0
     for sample in texts.MESSAGES:
-        body = {k: v for k, v in sample.items() if k != "days"}
-        body["expires_at"] = (now + timedelta(days=int(sample["days"]))).isoformat()  # type: ignore[call-overload]
+        body: dict[str, Any] = {k: v for k, v in sample.items() if k != "days"}
+        body["expires_at"] = (now + timedelta(days=int(sample["days"]))).isoformat()
         messages.create(tenant, body, key=None)
     say(f"Published {len(texts.MESSAGES)} sample messages (not sent to anyone).")
     return len(texts.MESSAGES)

@@ -4,6 +4,8 @@ DSGVO Art. 13, DDG § 5) but are examples, not legal advice."""
 
 from __future__ import annotations
 
+from typing import Any
+
 ACCESSIBILITY_DE = """\
 Die Stadt Musterstadt ist bemüht, ihre App und Website im Einklang mit den Vorschriften des
 Behindertengleichstellungsgesetzes (BGG) und der Barrierefreie-Informationstechnik-Verordnung
@@ -169,7 +171,7 @@ TEXTS = [
 ]
 
 # Current messages so a new installation does not open on an empty page.
-MESSAGES = [
+MESSAGES: list[dict[str, Any]] = [
     {
         "title": {
             "de": "Vollsperrung Lange Straße bis Freitag",

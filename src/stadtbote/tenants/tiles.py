@@ -7,10 +7,13 @@ from urllib.parse import urlsplit
 
 def valid_template(url: str) -> bool:
     parts = urlsplit(url)
+    host = parts.netloc
     return (
         parts.scheme == "https"
         and bool(parts.hostname)
-        and not parts.username
+        and "@" not in host
+        # "{s}" stands for a subdomain letter; the rest must still name a real domain.
+        and ("{s}" not in host or (host.startswith("{s}.") and "." in host[4:]))
         and all(f"{{{k}}}" in url for k in ("z", "x", "y"))
         and not any(c in url for c in "\"'<> \\")
     )

@@ -20,7 +20,10 @@ STEPS = ("notify", "places", "topics", "warnings", "email")
 
 
 class FormError(InvalidInput):
-    """An error the form itself finds; its text is already meant for the citizen."""
+    """An error the form itself finds; its text is already meant for the citizen. It carries
+    what was posted, so the form comes back with the citizen's choices intact."""
+
+    prefs: Prefs | None = None
 
 
 @dataclass
@@ -38,6 +41,8 @@ class Prefs:
     push_subscription: str = ""
     keep_push: bool = False
     has_push: bool = False
+    # The point as typed, for showing the form again (also when it could not be read).
+    point_form: dict[str, Any] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
         """The subscribers service request body (as in the public API)."""
@@ -69,6 +74,12 @@ def from_subscriber(sub: Subscriber) -> Prefs:
             prefs.districts.append(p.district.slug)
         elif prefs.point is None:
             prefs.point = {"lat": p.lat, "lon": p.lon, "radius_m": p.radius_m, "label": p.label}
+            prefs.point_form = {
+                "lat": str(p.lat),
+                "lon": str(p.lon),
+                "radius_m": p.radius_m,
+                "label": p.label,
+            }
     for c in sub.channels.all():
         if c.type == "email":
             prefs.email = c.address
@@ -90,21 +101,31 @@ def from_post(data: QueryDict, default_language: str) -> Prefs:
         keep_push=data.get("keep_push") == "on",
     )
     lat, lon = (data.get("point_lat") or "").strip(), (data.get("point_lon") or "").strip()
+    label = (data.get("point_label") or "").strip()[:80]
+    radius_text = data.get("point_radius") or str(DEFAULT_RADIUS_M)
+    prefs.point_form = {"lat": lat, "lon": lon, "radius_m": radius_text, "label": label}
+
+    def refuse(message: str, field_name: str) -> FormError:
+        error = FormError(message, field=field_name)
+        error.prefs = prefs
+        return error
+
     if lat or lon:
         try:
-            radius = int(data.get("point_radius") or DEFAULT_RADIUS_M)
+            radius = int(radius_text)
+            prefs.point_form["radius_m"] = radius
             prefs.point = {
                 "lat": float(lat.replace(",", ".")),
                 "lon": float(lon.replace(",", ".")),
                 "radius_m": radius,
-                "label": (data.get("point_label") or "").strip()[:80],
+                "label": label,
             }
         except ValueError:
-            raise FormError(_("Enter the point as numbers."), field="point") from None
+            raise refuse(_("Enter the point as numbers."), "point") from None
     if not prefs.districts and prefs.point is None:
-        raise FormError(_("Choose at least one place."), field="places")
+        raise refuse(_("Choose at least one place."), "places")
     if bool(prefs.quiet_start) != bool(prefs.quiet_end):
-        raise FormError(_("Give both a start and an end for quiet hours."), field="quiet_hours")
+        raise refuse(_("Give both a start and an end for quiet hours."), "quiet_hours")
     return prefs
 
 
@@ -128,7 +149,7 @@ def step_of(error_field: str) -> str:
         return "topics"
     if head in ("min_severity", "quiet_hours", "language"):
         return "warnings"
-    if head == "push" or (error_field.startswith("channels") and "email" not in error_field):
+    if head == "push" or (head == "channels" and ".subscription" in error_field):
         return "notify"
     return "email"
 

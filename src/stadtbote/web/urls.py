@@ -5,6 +5,7 @@ from stadtbote.web.views import app, links, public, pwa
 app_name = "web"
 urlpatterns = [
     path("", public.home, name="home"),
+    path("language", public.switch_language, name="language"),
     path("<slug:tenant>/", public.tenant_home, name="tenant"),
     path("<slug:tenant>/messages/<uuid:message_id>", public.message_page, name="message"),
     path(

@@ -97,10 +97,9 @@ def onboarding(request: HttpRequest, tenant: str) -> HttpResponse:
         return page(request, "web/onboarding.html", t, context)
     try:
         prefs = forms.from_post(request.POST, lang)
-    except InvalidInput as exc:
-        return _form_error(
-            request, t, "web/onboarding.html", context, forms.Prefs(language=lang), exc
-        )
+    except forms.FormError as exc:
+        posted = exc.prefs or forms.Prefs(language=lang)
+        return _form_error(request, t, "web/onboarding.html", context, posted, exc)
     if not ratelimit.allow("web-signup", f"{t.pk}:{_ip(request)}", SIGNUPS_PER_HOUR, 3600):
         return _form_error(request, t, "web/onboarding.html", context, prefs, None, status=429)
     try:
@@ -197,11 +196,13 @@ def settings_page(request: HttpRequest, tenant: str) -> HttpResponse:
         context["prefs"] = forms.from_subscriber(sub)
         context["saved"] = request.GET.get("saved") == "1"
         return page(request, "web/settings.html", t, context)
-    current = forms.from_subscriber(sub)
     try:
         prefs = forms.from_post(request.POST, sub.language)
-    except InvalidInput as exc:
-        return _form_error(request, t, "web/settings.html", context, current, exc)
+        prefs.has_push = sub.channels.filter(type="webpush").exists()
+    except forms.FormError as exc:
+        posted = exc.prefs or forms.from_subscriber(sub)
+        posted.has_push = sub.channels.filter(type="webpush").exists()
+        return _form_error(request, t, "web/settings.html", context, posted, exc)
     if not ratelimit.allow("web-change", f"{t.pk}:{sub.pk}", CHANGES_PER_HOUR, 3600):
         return _form_error(request, t, "web/settings.html", context, prefs, None, status=429)
     try:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from threading import Lock
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from stadtbote.core import ratelimit
@@ -25,6 +29,11 @@ from stadtbote.web.release import release
 from stadtbote.web.session import current_subscriber
 
 FEEDBACK_PER_HOUR = 10
+KIND_TITLES: dict[str, Any] = {
+    TextKind.ACCESSIBILITY: _("Accessibility statement"),
+    TextKind.PRIVACY: _("Privacy"),
+    TextKind.IMPRINT: _("Imprint"),
+}
 VISIBLE = (MessageStatus.PUBLISHED, MessageStatus.CANCELLED)
 
 
@@ -33,6 +42,28 @@ def home(request: HttpRequest) -> HttpResponse:
     if len(tenants) == 1:
         return redirect(f"/{tenants[0].slug}/")
     return page(request, "web/home.html", None, {"tenants": tenants})
+
+
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """Remember the reader's language. A plain GET link/form without a CSRF token, so cached
+    public pages (the message page) can carry the switch without a per-visitor token; the
+    only effect is a preference cookie."""
+    code = request.GET.get("language", "")
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+    return response
 
 
 def tenant_home(request: HttpRequest, tenant: str) -> HttpResponse:
@@ -122,7 +153,7 @@ def _render_message(request: HttpRequest, message_id: str, lang: str) -> HttpRes
 def legal(request: HttpRequest, tenant: str, kind: str) -> HttpResponse:
     t = tenant_or_404(tenant)
     text = pages.text_for(t, kind, get_language())
-    context = {"kind": kind, "text": text, "kind_label": TextKind(kind).label}
+    context: dict[str, Any] = {"kind": kind, "text": text, "kind_label": KIND_TITLES[kind]}
     if kind == TextKind.ACCESSIBILITY:
         context["form"] = {"page": request.GET.get("from", "")[:300]}
     return page(request, "web/legal.html", t, context)
@@ -134,7 +165,12 @@ def feedback(request: HttpRequest, tenant: str) -> HttpResponse:
     ip = request.META.get("REMOTE_ADDR", "")
     form = {k: request.POST.get(k, "") for k in ("text", "page", "name", "email")}
     text = pages.text_for(t, TextKind.ACCESSIBILITY, get_language())
-    context = {"kind": TextKind.ACCESSIBILITY, "text": text, "form": form}
+    context: dict[str, Any] = {
+        "kind": TextKind.ACCESSIBILITY,
+        "text": text,
+        "form": form,
+        "kind_label": KIND_TITLES[TextKind.ACCESSIBILITY],
+    }
     if not ratelimit.allow("feedback", f"{t.pk}:{ip}", FEEDBACK_PER_HOUR, 3600):
         context["error"] = {"field": "text", "message": "rate"}
         return page(request, "web/legal.html", t, context, status=429)

@@ -35,7 +35,7 @@ def manifest(request: HttpRequest, tenant: str) -> HttpResponse:
     data = {
         "id": base,
         "name": t.name,
-        "short_name": t.name[:12],
+        "short_name": t.name.split("(")[0].strip()[:12].strip() or t.name[:12],
         "description": _("Messages and warnings from %(name)s") % {"name": t.name},
         "lang": get_language(),
         "start_url": f"{base}inbox?source=app",

@@ -22,12 +22,14 @@
 
   // Updates: a new worker waits until the citizen chooses to reload, so a page never
   // changes under their hands; then it takes over and the page reloads once.
+  var updateRequested = false;
   function offerUpdate(worker) {
     var banner = document.getElementById("update");
     var button = document.getElementById("update-button");
     if (!banner || !button) return;
     banner.hidden = false;
     button.addEventListener("click", function () {
+      updateRequested = true;
       worker.postMessage({ type: "skip-waiting" });
     });
   }
@@ -35,11 +37,12 @@
   if ("serviceWorker" in navigator) {
     var reloading = false;
     navigator.serviceWorker.addEventListener("controllerchange", function () {
-      if (reloading || !window.__stadtboteHadController) return;
+      // Only after the citizen asked for the update; the very first worker taking control
+      // of an open page needs no reload.
+      if (reloading || !updateRequested) return;
       reloading = true;
       window.location.reload();
     });
-    window.__stadtboteHadController = !!navigator.serviceWorker.controller;
     navigator.serviceWorker.register(base + "sw.js", { scope: base }).then(function (reg) {
       if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
       reg.addEventListener("updatefound", function () {

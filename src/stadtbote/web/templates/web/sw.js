@@ -1,5 +1,4 @@
-/* Stadtbote service worker for {{ tenant.name|escapejs }} (release {{ release }}).
-   Scope: {{ base }}. Shows push messages, keeps the inbox and opened messages for offline
+/* Stadtbote service worker (release {{ release }}), scope {{ base }}. Shows push messages, keeps the inbox and opened messages for offline
    reading, and replaces itself cleanly when a new release is deployed. */
 "use strict";
 const CONFIG = {{ config_json|safe }};

@@ -1,0 +1,116 @@
+"""Every page of the citizen app passes axe-core's WCAG 2.1 A/AA rules, in German and English,
+with and without JavaScript."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from stadtbote.delivery import dispatch
+from stadtbote.subscribers import doi
+from stadtbote.subscribers.models import Channel
+from tests.browser.fixtures import publish, subscribe_in_browser
+
+
+def _message(ctx: dict[str, Any]) -> str:
+    return f"/musterstadt/messages/{publish(ctx['tenant'], 'Baustelle Lange Straße').id}"
+
+
+def _withdrawn_and_updated(ctx: dict[str, Any]) -> str:
+    old = publish(ctx["tenant"], "Sperrung Marktplatz", severity="severe")
+    publish(ctx["tenant"], "Sperrung Marktplatz verlängert", replaces=str(old.id))
+    dispatch.cancel(old)
+    return f"/musterstadt/messages/{old.id}"
+
+
+def _subscribed(path: str) -> Callable[[dict[str, Any]], str]:
+    def prepare(ctx: dict[str, Any]) -> str:
+        subscribe_in_browser(ctx["context"], ctx["url"], ctx["tenant"])
+        publish(ctx["tenant"], "Unwetter", severity="severe")
+        return path
+
+    return prepare
+
+
+def _confirm(ctx: dict[str, Any]) -> str:
+    sub = subscribe_in_browser(
+        ctx["context"],
+        ctx["url"],
+        ctx["tenant"],
+        channels=[{"type": "email", "address": "a@example.org"}],
+    )
+    channel = Channel.objects.get(subscriber=sub, type="email")
+    return f"/musterstadt/confirm/{doi.mint_link_token(channel)}"
+
+
+def _fixed(path: str) -> Callable[[dict[str, Any]], str]:
+    return lambda ctx: path
+
+
+PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "town page": _fixed("/musterstadt/"),
+    "message page": _message,
+    "withdrawn and updated message": _withdrawn_and_updated,
+    "unknown message": _fixed("/musterstadt/messages/00000000-0000-4000-8000-000000000000"),
+    "onboarding": _fixed("/musterstadt/start"),
+    "inbox, not subscribed": _fixed("/musterstadt/inbox"),
+    "inbox after subscribing": _subscribed("/musterstadt/inbox?welcome=1"),
+    "settings": _subscribed("/musterstadt/settings"),
+    "settings saved": _subscribed("/musterstadt/settings?saved=1"),
+    "delete confirmation": _subscribed("/musterstadt/settings/delete"),
+    "accessibility statement": _fixed("/musterstadt/accessibility"),
+    "privacy notice": _fixed("/musterstadt/privacy"),
+    "imprint": _fixed("/musterstadt/imprint"),
+    "offline page": _fixed("/musterstadt/offline"),
+    "e-mail confirmation": _confirm,
+    "invalid confirmation link": _fixed("/musterstadt/confirm/not-a-token"),
+    "unsubscribe link": _fixed("/musterstadt/unsubscribe/not-a-token"),
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_passes_axe(
+    name: str, language: str, page: Page, browser_context, tenant, live_server, assert_accessible
+):
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    path = PAGES[name]({"tenant": tenant, "context": browser_context, "url": live_server.url})
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == language
+    assert_accessible(page, f"{name} ({language})")
+
+
+def test_pages_after_a_form_error_and_after_feedback_pass_axe(
+    page: Page, open_page, tenant, assert_accessible
+):
+    open_page("/musterstadt/accessibility")
+    page.locator("#feedback button[type=submit]").click()
+    assert page.locator("#feedback-error").is_visible()
+    assert_accessible(page, "feedback form with an error")
+    page.locator("#fb-text").fill("Die Karte ist mit dem Bildschirmleser nicht bedienbar.")
+    page.locator("#feedback button[type=submit]").click()
+    assert_accessible(page, "feedback thanks")
+
+
+def test_without_javascript_every_step_of_onboarding_is_one_accessible_form(
+    browser, live_server, tenant, assert_accessible
+):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/musterstadt/start")
+        for step in ("notify", "places", "topics", "warnings", "email"):
+            assert page.locator(f"#step-{step}").is_visible()
+        assert_accessible(page, "onboarding without JavaScript")
+        page.locator("#district-cappel").check()
+        page.locator("#submit").click()
+        assert page.url.endswith("/musterstadt/inbox?welcome=1")
+        assert_accessible(page, "inbox without JavaScript")
+    finally:
+        context.close()
