@@ -50,7 +50,7 @@ def test_a_new_release_waits_for_the_citizen_and_then_replaces_the_old_worker_an
     banner = page.locator("#update")
     expect(banner).to_be_visible()  # nothing changes under the citizen's hands
     with page.expect_navigation():
-        page.get_by_role("button", name=re.compile("Update|Aktualisieren")).click()
+        page.locator("#update-button").click()
     page.wait_for_function(
         "async () => (await caches.keys()).includes('sb-musterstadt-shell-next-release')"
     )

@@ -43,9 +43,6 @@ def test_the_town_page_links_to_the_page_of_a_published_message_in_german(
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
 
 
-# Mid-rebuild the pages loaded web/app.js and web/map.js before they existed (404s).
-# Drop the mark once the rebuild lands.
-@pytest.mark.xfail(reason="pages are being rebuilt")
 def test_the_town_page_and_a_message_page_log_no_console_errors(
     open_page, console_errors, published_message
 ):
@@ -60,8 +57,6 @@ def test_the_town_page_has_no_accessibility_violations(
     assert_accessible(open_page("/musterstadt/"), "the town page")
 
 
-# axe: nested-interactive on .map (role="img", yet Leaflet puts zoom buttons and links inside).
-@pytest.mark.xfail(reason="pages are being rebuilt")
 def test_the_page_of_a_published_message_has_no_accessibility_violations(
     open_page, assert_accessible, published_message
 ):
