@@ -58,3 +58,14 @@ def test_a_new_release_waits_for_the_citizen_and_then_replaces_the_old_worker_an
         "async () => (await caches.keys()).filter(n => n.startsWith('sb-musterstadt-shell-')).length === 1"
     )
     expect(page.locator("#update")).to_be_hidden()
+
+
+def test_chromium_finds_the_app_installable(page: Page, browser_context, open_page, tenant):
+    open_page("/musterstadt/")
+    wait_for_worker(page)
+    cdp = browser_context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == []
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito profiles, where Chromium never offers installing.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
