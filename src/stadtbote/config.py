@@ -65,6 +65,9 @@ def parse_database_url(value: str, var_dir: Path) -> dict[str, Any]:
                 ),
             },
             "TEST": {"NAME": str(var_dir / "test.sqlite3")},
+            # Opening a connection (and its PRAGMAs) costs more than most requests' queries.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     if value.split("://", 1)[0] in ("postgres", "postgresql"):
         try:

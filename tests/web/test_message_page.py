@@ -145,3 +145,15 @@ def test_a_second_visitor_can_switch_the_language_from_a_message_page(tenant):
 def test_the_language_switch_never_redirects_to_another_site(client, tenant):
     response = client.get("/language", {"language": "en", "next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+def test_under_load_a_worker_answers_the_page_from_memory_for_a_moment(
+    client, tenant, settings, django_assert_num_queries
+):
+    settings.STADTBOTE_MICROCACHE_S = 60
+    message = publish(tenant)
+    first = client.get(url(message))
+    with django_assert_num_queries(0):
+        again = client.get(url(message))
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from threading import Lock
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -19,12 +18,13 @@ from django.views.decorators.http import require_http_methods
 
 from stadtbote.core import ratelimit
 from stadtbote.core.errors import InvalidInput
+from stadtbote.core.microcache import MicroCache
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.pages import service as pages
 from stadtbote.pages.models import TextKind
 from stadtbote.tenants.models import Municipality
 from stadtbote.web import areas
-from stadtbote.web.common import apply_csp, message_view, page, tenant_or_404
+from stadtbote.web.common import message_view, page, tenant_or_404
 from stadtbote.web.release import release
 from stadtbote.web.session import current_subscriber
 
@@ -89,43 +89,63 @@ def tenant_home(request: HttpRequest, tenant: str) -> HttpResponse:
     return response
 
 
-# Rendered message pages by (id, version, language, release): a warning storm asks for the same
-# few pages thousands of times; the version check is one indexed query.
-_PAGE_CACHE: OrderedDict[tuple[str, int, str, str], bytes] = OrderedDict()
-_PAGE_CACHE_SIZE = 256
-_lock = Lock()
+@dataclass(frozen=True)
+class _Page:
+    version: int
+    etag: str
+    body: bytes
+    csp: str | None
+
+
+# Rendered message pages by (tenant, id, language). A warning storm asks for the same few pages
+# thousands of times: for a moment an entry is served as it is (MicroCache); after that one
+# indexed query for the version decides whether the stored body is still right.
+_RENDERED: MicroCache[_Page] = MicroCache(ttl_s=float("inf"), size=256)
+_FRESH: MicroCache[_Page] = MicroCache(ttl_s=2.0, size=256)
 
 
 def message_page(request: HttpRequest, tenant: str, message_id: str) -> HttpResponse:
-    row = (
-        Message.objects.filter(tenant__slug=tenant, pk=message_id, status__in=VISIBLE)
-        .values_list("version", flat=True)
-        .first()
-    )
-    if row is None:
-        t = tenant_or_404(tenant)
-        return page(request, "web/not_found.html", t, status=404)
     lang = get_language()
-    key = (str(message_id), row, lang, release())
-    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:20] + '"'
-    if etag in request.headers.get("If-None-Match", ""):
+    key = (tenant, str(message_id), lang)
+    entry = _FRESH.get(key, settings.STADTBOTE_MICROCACHE_S)
+    if entry is None:
+        version = (
+            Message.objects.filter(tenant__slug=tenant, pk=message_id, status__in=VISIBLE)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if version is None:
+            return page(request, "web/not_found.html", tenant_or_404(tenant), status=404)
+        entry = _RENDERED.get(key)
+        if entry is None or entry.version != version:
+            entry = _render_entry(request, tenant, str(message_id), lang, version)
+            _RENDERED.put(key, entry)
+        _FRESH.put(key, entry)
+    if entry.etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()
     else:
-        with _lock:
-            body = _PAGE_CACHE.get(key)
-        if body is None:
-            body = _render_message(request, str(message_id), lang).content
-            with _lock:
-                _PAGE_CACHE[key] = body
-                while len(_PAGE_CACHE) > _PAGE_CACHE_SIZE:
-                    _PAGE_CACHE.popitem(last=False)
-        response = HttpResponse(body, content_type="text/html; charset=utf-8")
-        apply_csp(response, Municipality.objects.only("map_tile_url").get(slug=tenant))
-    response["ETag"] = etag
+        response = HttpResponse(entry.body, content_type="text/html; charset=utf-8")
+        if entry.csp:
+            response["Content-Security-Policy"] = entry.csp
+    response["ETag"] = entry.etag
     # Short freshness plus revalidation: an update or withdrawal shows within a minute.
     response["Cache-Control"] = "public, max-age=60, stale-while-revalidate=300"
     patch_vary_headers(response, ["Accept-Language", "Cookie"])
     return response
+
+
+def _render_entry(
+    request: HttpRequest, tenant: str, message_id: str, lang: str, version: int
+) -> _Page:
+    rendered = _render_message(request, message_id, lang)
+    etag_source = repr((tenant, message_id, version, lang, release()))
+    return _Page(
+        version=version,
+        etag='"' + hashlib.sha256(etag_source.encode()).hexdigest()[:20] + '"',
+        body=rendered.content,
+        # Set by common.page only for a town with a tile server; else the middleware's default.
+        csp=rendered.get("Content-Security-Policy"),
+    )
 
 
 def _render_message(request: HttpRequest, message_id: str, lang: str) -> HttpResponse:
