@@ -1,0 +1,1 @@
+"""Problem reports and their handling (issue 4): pure rules first, models and views on top."""
