@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "stadtbote.messages",
     "stadtbote.delivery",
     "stadtbote.pages",
+    "stadtbote.reports",
     "stadtbote.web",
     "stadtbote.ops",
 ]
@@ -109,6 +110,9 @@ TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded report photos. Never served as public files: views check tenant and moderation.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media-not-served/"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # Leaflet comes from django-leaflet's bundled files; the app itself is not installed because its

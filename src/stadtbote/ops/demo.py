@@ -53,6 +53,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             Topic.objects.create(
                 tenant=tenant, slug=t["slug"], bit=min(set(range(64)) - used), **fields
             )
+    _load_reports_setup(tenant)
     password = os.environ.get("STADTBOTE_DEMO_PASSWORD")
     User = get_user_model()
     for email, role in data.STAFF:
@@ -78,6 +79,23 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             "Staff users have no password; set one with: stadtbote changepassword admin@musterstadt.example"
         )
     return tenant
+
+
+def _load_reports_setup(tenant: Municipality) -> None:
+    from stadtbote.reports.models import Category, Department
+
+    departments = {}
+    for d in data.DEPARTMENTS:
+        departments[d["slug"]], _ = Department.objects.update_or_create(
+            tenant=tenant, slug=d["slug"], defaults={k: v for k, v in d.items() if k != "slug"}
+        )
+    for i, c in enumerate(data.CATEGORIES):
+        fields = {k: v for k, v in c.items() if k not in ("slug", "department")}
+        Category.objects.update_or_create(
+            tenant=tenant,
+            slug=c["slug"],
+            defaults={**fields, "department": departments[c["department"]], "position": i},
+        )
 
 
 def add_demo_messages(tenant: Municipality, say: Callable[[str], None] = print) -> int:

@@ -103,3 +103,35 @@ STAFF: list[tuple[str, str]] = [
     ("sachbearbeitung@musterstadt.example", "caseworker"),
     ("lesend@musterstadt.example", "viewer"),
 ]
+
+DEPARTMENTS: list[dict[str, Any]] = [
+    {"slug": "tiefbau", "name": {"de": "Tiefbauamt", "en": "Civil Engineering Office"},
+     "email": "tiefbau@musterstadt.example", "head_email": "leitung.tiefbau@musterstadt.example"},
+    {"slug": "stadtwerke", "name": {"de": "Stadtwerke", "en": "Municipal Utilities"},
+     "email": "stoerung@stadtwerke-musterstadt.example", "head_email": "leitung@stadtwerke-musterstadt.example"},
+    {"slug": "ordnungsamt", "name": {"de": "Ordnungsamt", "en": "Public Order Office"},
+     "email": "ordnungsamt@musterstadt.example", "head_email": "leitung.ordnung@musterstadt.example"},
+    {"slug": "buergerbuero", "name": {"de": "Bürgerbüro", "en": "Citizens' Office"},
+     "email": "buergerbuero@musterstadt.example", "head_email": "amtsleitung@musterstadt.example"},
+]  # fmt: skip
+
+CATEGORIES: list[dict[str, Any]] = [
+    {"slug": "schlagloch", "department": "tiefbau", "group": {"de": "Straßen und Wege", "en": "Roads and paths"},
+     "name": {"de": "Schlagloch oder Straßenschaden", "en": "Pothole or road damage"},
+     "questions": [{"code": "size", "datatype": "singlevaluelist", "required": True, "order": 1,
+                    "description": "Wie groß ist der Schaden? / How large is the damage?",
+                    "values": [{"key": "small", "name": "kleiner als ein Teller / smaller than a plate"},
+                               {"key": "large", "name": "größer / larger"}]}]},
+    {"slug": "strassenlaterne", "department": "stadtwerke", "group": {"de": "Straßen und Wege", "en": "Roads and paths"},
+     "name": {"de": "Straßenlaterne defekt", "en": "Street light out"},
+     "questions": [{"code": "mast", "datatype": "string", "required": False, "order": 1,
+                    "description": "Mastnummer (falls lesbar) / Pole number (if readable)"}]},
+    {"slug": "muell", "department": "ordnungsamt", "group": {"de": "Sauberkeit", "en": "Cleanliness"},
+     "name": {"de": "Wilder Müll", "en": "Illegal dumping"}, "questions": []},
+    {"slug": "spielplatz", "department": "tiefbau", "group": {"de": "Grün und Spiel", "en": "Parks and play"},
+     "name": {"de": "Spielplatz beschädigt", "en": "Damaged playground"}, "questions": [],
+     "first_response_hours": 8, "first_response_clock": "working"},
+    {"slug": "feedback-lange-strasse", "department": "buergerbuero", "group": {"de": "Projekte", "en": "Projects"},
+     "name": {"de": "Rückmeldung zum Umbau Lange Straße", "en": "Feedback on the Lange Straße works"},
+     "questions": [], "duplicate_radius_m": 0},
+]  # fmt: skip

@@ -21,6 +21,8 @@ class Municipality(models.Model):
     default_language = models.CharField(max_length=8, choices=LANGUAGES, default="de")
     languages = models.JSONField(default=list, help_text="Languages messages may be written in.")
     timezone = models.CharField(max_length=64, default="Europe/Berlin")
+    # The Land whose public holidays stop working-hour service levels (ISO 3166-2:DE suffix).
+    land = models.CharField(max_length=2, default="NW")
     center_lat = models.FloatField()
     center_lon = models.FloatField()
     # Places further than this from the boundary are refused as "far outside the municipality".
