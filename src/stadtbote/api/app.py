@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from stadtbote.api import errors, messages, public, subscribers
+from stadtbote.api import errors, messages, public, reports, subscribers
 
 api = NinjaAPI(
     title="Stadtbote API",
@@ -17,3 +17,4 @@ errors.install(api)
 api.add_router("", messages.router)
 api.add_router("", subscribers.router)
 api.add_router("", public.router)
+api.add_router("", reports.router)
