@@ -95,10 +95,14 @@ def elect(name: str, interval: timedelta, now: datetime) -> bool:
         return False
 
 
-def run_due(now: datetime | None = None) -> dict[str, int]:
+def run_due(
+    now: datetime | None = None,
+    jobs: dict[str, tuple[timedelta, Callable[[], int]]] | None = None,
+) -> dict[str, int]:
+    """Run the jobs (default: this module's) whose interval has passed; ``ops`` adds others."""
     now = now or timezone.now()
     done = {}
-    for name, (interval, job) in JOBS.items():
+    for name, (interval, job) in (JOBS if jobs is None else jobs).items():
         if elect(name, interval, now):
             try:
                 done[name] = job()

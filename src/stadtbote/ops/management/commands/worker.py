@@ -26,10 +26,11 @@ def worker_argv(interval: float) -> list[str]:
 def upkeep() -> None:
     from django.db import close_old_connections
 
-    from stadtbote.delivery.maintenance import run_due
+    from stadtbote.delivery import maintenance
+    from stadtbote.reports import escalation
 
     close_old_connections()
-    run_due()
+    maintenance.run_due(jobs={**maintenance.JOBS, **escalation.JOBS})
 
 
 class Command(BaseCommand):

@@ -1,0 +1,68 @@
+"""Background work of the reports domain."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils import timezone
+from django_tasks import task
+
+from stadtbote.core.retry import RetryPolicy
+from stadtbote.core.tasks import enqueue_on_commit
+from stadtbote.reports.models import Case, EventKind
+from stadtbote.subscribers.tasks import from_address
+
+log = logging.getLogger(__name__)
+
+MAIL_RETRY = RetryPolicy(max_attempts=6, base_delay=60, max_delay=3600)
+
+
+@task(queue_name="send")
+def send_escalation(case_id: int, kind: str, attempt: int = 1) -> str:
+    """Mail a reminder to the department, or a breach to its head; retried with backoff."""
+    case = (
+        Case.objects.select_related("tenant", "department", "category").filter(pk=case_id).first()
+    )
+    if case is None:
+        return "skipped"
+    to = case.department.email if kind == EventKind.REMINDED else case.department.head_email
+    if not to:
+        return "no address"
+    due = case.first_response_due.astimezone(timezone.get_current_timezone())
+    what = "Erinnerung" if kind == EventKind.REMINDED else "Frist überschritten"
+    subject = f"[{case.tenant.name}] {what}: Meldung {case.number} ({case.category.slug})"
+    body = "\n".join(
+        [
+            f"Meldung {case.number} wartet auf eine erste Antwort.",
+            f"Frist für die erste Antwort: {due:%d.%m.%Y %H:%M}",
+            f"Ort: {case.address or f'{case.lat}, {case.lon}'}",
+            "",
+            f"{settings.PUBLIC_URL}/admin/reports/case/{case.pk}/change/",
+        ]
+    )
+    mail = EmailMessage(
+        subject,
+        body,
+        from_email=from_address(case.tenant.name),
+        to=[to],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    try:
+        mail.send()
+    except (OSError, smtplib.SMTPException) as exc:
+        if MAIL_RETRY.exhausted(attempt):
+            log.error("escalation mail for case %s failed for good: %s", case_id, exc)
+            return "failed"
+        enqueue_on_commit(
+            send_escalation,
+            case_id,
+            kind,
+            attempt + 1,
+            run_after=timezone.now() + timedelta(seconds=MAIL_RETRY.delay(attempt)),
+        )
+        return "retry"
+    return "sent"
