@@ -145,3 +145,16 @@ def test_another_town_cannot_see_or_touch_a_report(api, client, tenant):
     )
     assert response.status_code == 404
     assert call(api, "GET", "musterstadt/reports/not-a-uuid")[0] == 404
+
+
+def test_the_town_publishes_its_numbers_as_json_and_csv(api, client, tenant):
+    call(api, "POST", "musterstadt/reports", BODY)
+    case = Case.objects.get()
+    service.reply(case, "Danke, wir sehen es uns an.", None)
+    status, rows = call(api, "GET", "musterstadt/reports/stats")
+    assert status == 200
+    pothole = next(r for r in rows if r["category"] == "schlagloch")
+    assert (pothole["reports"], pothole["in_time"], pothole["share_in_time"]) == (1, 1, 1.0)
+    response = client.get("/api/v1/musterstadt/reports/stats.csv")
+    assert response["Content-Type"] == "text/csv"
+    assert response.content.decode().startswith("month,category,reports,in_time")

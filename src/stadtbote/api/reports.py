@@ -3,21 +3,22 @@ photos, and the public view of a case."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from stadtbote.api.schemas import ErrorOut
-from stadtbote.api.views import client_ip, tenant_or_404
+from stadtbote.api.views import cached_json, client_ip, tenant_or_404
 from stadtbote.core.errors import DomainError, NotFound
 from stadtbote.core.ratelimit import allow
-from stadtbote.reports import media, photos, service
+from stadtbote.reports import media, photos, service, stats
 from stadtbote.reports.models import Case, CasePhoto, Category
 from stadtbote.reports.states import open311_status
 
@@ -85,6 +86,22 @@ def nearby(request: HttpRequest, tenant: str, category: str, lat: float, lon: fl
         }
         for c in found
     ]
+
+
+@router.get("/{tenant}/reports/stats", summary="Answered within 24 h, per category and month")
+def statistics(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    rows = [dataclasses.asdict(r) for r in service.statistics(t)]
+    return cached_json(request, rows, max_age=300, fingerprint=f"stats:{t.pk}:{rows}")
+
+
+@router.get("/{tenant}/reports/stats.csv", summary="The same numbers as CSV")
+def statistics_csv(request: HttpRequest, tenant: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    response = HttpResponse(stats.to_csv(service.statistics(t)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{t.slug}-reports-stats.csv"'
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @router.post(

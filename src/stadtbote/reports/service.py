@@ -246,3 +246,20 @@ def moderate(case: Case, public_description: str, published: bool, actor: User |
         case.save(update_fields=["public_description", "published", "updated_at"])
         _event(case, EventKind.MODERATED, actor, data={"published": case.published})
     return case
+
+
+def statistics(tenant: Municipality, months: int = 13, now: datetime | None = None) -> list[Any]:
+    """The published numbers (``stats.table``) for the last ``months`` months."""
+    from datetime import timedelta
+
+    from stadtbote.reports import stats
+
+    now = now or timezone.now()
+    rows = Case.objects.filter(
+        tenant=tenant, created_at__gte=now - timedelta(days=31 * months)
+    ).values_list(
+        "category__slug", "created_at", "first_response_due", "first_response_at", "resolved_at"
+    )
+    return stats.table(
+        (stats.CaseTimes(*r) for r in rows.iterator()), now, ZoneInfo(tenant.timezone)
+    )
