@@ -200,3 +200,30 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnly("case history is append-only")
+
+
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class CaseNotice(models.Model):
+    """One follower told about one public change: the row is the idempotency key (never twice)
+    and the record of every attempt's outcome."""
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="notices")
+    channel = models.CharField(max_length=16)
+    address = models.CharField(max_length=254)
+    status = models.CharField(
+        max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reason = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "channel", "address"], name="case_notice_once")
+        ]

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from stadtbote.core.errors import InvalidInput
+from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.geo import service as geo
 from stadtbote.reports import answers, holidays_de, sla
 from stadtbote.reports.models import Case, CaseEvent, Category, EventKind, Follower
@@ -159,7 +160,13 @@ def likely_duplicates(
 
 
 def _event(case: Case, kind: str, actor: User | None, **fields: Any) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, kind=kind, actor=actor, **fields)
+    from stadtbote.reports import notify
+    from stadtbote.reports.tasks import notify_followers
+
+    event = CaseEvent.objects.create(case=case, kind=kind, actor=actor, **fields)
+    if notify.worth_telling(event):
+        enqueue_on_commit(notify_followers, event.pk)
+    return event
 
 
 def _answered(case: Case, at: datetime) -> None:

@@ -66,3 +66,34 @@ def send_escalation(case_id: int, kind: str, attempt: int = 1) -> str:
         )
         return "retry"
     return "sent"
+
+
+@task(queue_name="send")
+def notify_followers(event_id: int) -> int:
+    """Tell the reporter and followers about a public change; retries transient failures."""
+    from stadtbote.reports import notify
+
+    retry = notify.send(notify.prepare(event_id))
+    if retry:
+        enqueue_on_commit(
+            resend_notices,
+            retry,
+            2,
+            run_after=timezone.now() + timedelta(seconds=MAIL_RETRY.delay(1)),
+        )
+    return len(retry)
+
+
+@task(queue_name="send")
+def resend_notices(notice_ids: list[int], attempt: int) -> int:
+    from stadtbote.reports import notify
+
+    retry = notify.send(notice_ids)
+    if retry:
+        enqueue_on_commit(
+            resend_notices,
+            retry,
+            attempt + 1,
+            run_after=timezone.now() + timedelta(seconds=MAIL_RETRY.delay(attempt)),
+        )
+    return len(retry)

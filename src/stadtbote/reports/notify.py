@@ -1,0 +1,133 @@
+"""Telling the reporter and every follower about public changes and replies (e-mail)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from stadtbote.core.retry import RetryPolicy
+from stadtbote.reports.models import CaseEvent, CaseNotice, EventKind, Follower, NoticeStatus
+from stadtbote.subscribers.tasks import from_address
+
+log = logging.getLogger(__name__)
+
+RETRY = RetryPolicy(max_attempts=6, base_delay=60, max_delay=3600)
+TOLD = (EventKind.STATUS, EventKind.REPLY, EventKind.MERGED)
+
+STATUS_WORDS = {
+    "received": "Eingegangen / received",
+    "in_progress": "In Bearbeitung / in progress",
+    "scheduled": "Eingeplant / scheduled",
+    "resolved": "Erledigt / resolved",
+    "closed": "Abgeschlossen / closed",
+    "rejected": "Abgelehnt / rejected",
+    "duplicate": "Bereits gemeldet / already reported",
+    "forwarded": "Weitergeleitet / forwarded",
+}
+
+
+def worth_telling(event: CaseEvent) -> bool:
+    return event.public and event.kind in TOLD
+
+
+def prepare(event_id: int) -> list[int]:
+    """Create one pending notice per follower address (idempotent); returns the ids to send."""
+    event = CaseEvent.objects.select_related("case").get(pk=event_id)
+    if not worth_telling(event):
+        return []
+    addresses = {
+        f.email.lower() for f in Follower.objects.filter(case=event.case).exclude(email="")
+    }
+    with transaction.atomic():
+        for address in sorted(addresses):
+            CaseNotice.objects.get_or_create(event=event, channel="email", address=address)
+    return list(
+        CaseNotice.objects.filter(
+            event=event, status__in=[NoticeStatus.PENDING, NoticeStatus.RETRY]
+        ).values_list("pk", flat=True)
+    )
+
+
+def send(notice_ids: list[int]) -> list[int]:
+    """Send over one SMTP connection; returns the ids to retry later."""
+    notices = list(
+        CaseNotice.objects.filter(
+            pk__in=notice_ids, status__in=[NoticeStatus.PENDING, NoticeStatus.RETRY]
+        ).select_related("event__case__tenant", "event__case__category")
+    )
+    retry: list[int] = []
+    connection = get_connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        return _failed_all(notices, f"smtp: {exc}")
+    try:
+        for notice in notices:
+            notice.attempts += 1
+            try:
+                connection.send_messages([_mail(notice)])
+            except smtplib.SMTPRecipientsRefused as exc:
+                notice.status, notice.reason = NoticeStatus.FAILED, f"refused: {exc}"[:300]
+            except (OSError, smtplib.SMTPException) as exc:
+                notice.reason = str(exc)[:300]
+                if RETRY.exhausted(notice.attempts):
+                    notice.status = NoticeStatus.FAILED
+                else:
+                    notice.status = NoticeStatus.RETRY
+                    retry.append(notice.pk)
+            else:
+                notice.status, notice.sent_at, notice.reason = NoticeStatus.SENT, timezone.now(), ""
+            notice.save(update_fields=["status", "attempts", "reason", "sent_at"])
+    finally:
+        connection.close()
+    return retry
+
+
+def _failed_all(notices: list[CaseNotice], reason: str) -> list[int]:
+    retry = []
+    for notice in notices:
+        notice.attempts += 1
+        notice.reason = reason[:300]
+        if RETRY.exhausted(notice.attempts):
+            notice.status = NoticeStatus.FAILED
+        else:
+            notice.status = NoticeStatus.RETRY
+            retry.append(notice.pk)
+        notice.save(update_fields=["status", "attempts", "reason"])
+    return retry
+
+
+def _mail(notice: CaseNotice) -> EmailMessage:
+    event = notice.event
+    case = event.case
+    tenant = case.tenant
+    with translation.override(tenant.default_language):
+        category = case.category.name.get(tenant.default_language) or case.category.slug
+        lines = [
+            _("Your report %(number)s (%(category)s)")
+            % {"number": case.number, "category": category},
+            "",
+        ]
+        if event.kind == EventKind.STATUS:
+            lines.append(_("New status: %(status)s") % {"status": STATUS_WORDS[event.new_status]})
+        elif event.kind == EventKind.MERGED:
+            lines.append(_("This problem had already been reported; we handle it there."))
+        if event.text:
+            lines += ["", event.text]
+        lines += ["", _("Thank you for helping %(town)s.") % {"town": tenant.name}]
+        subject = _("[%(town)s] Report %(number)s: update") % {
+            "town": tenant.name,
+            "number": case.number,
+        }
+    return EmailMessage(
+        subject,
+        "\n".join(lines),
+        from_email=from_address(tenant.name),
+        to=[notice.address],
+        headers={"Auto-Submitted": "auto-generated", "X-Stadtbote-Case": str(case.public_id)},
+    )
