@@ -7,5 +7,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the web app: its patterns start with a tenant slug.
+    path("open311/", include("stadtbote.open311.urls")),
     path("", include("stadtbote.web.urls")),
 ]

@@ -45,3 +45,14 @@ def test_the_tile_origin_is_none_without_a_template():
     assert town(map_tile_url="https://{s}.t.example.org/{z}/{x}/{y}.png").tile_origin == (
         "https://*.t.example.org"
     )
+
+
+def test_a_town_cannot_take_a_name_the_installation_uses_for_its_own_paths():
+    from django.core.exceptions import ValidationError
+
+    from stadtbote.tenants.models import Municipality
+
+    town = Municipality(slug="open311", name="X", center_lat=51, center_lon=8)
+    with pytest.raises(ValidationError) as err:
+        town.clean()
+    assert "slug" in err.value.message_dict

@@ -13,6 +13,10 @@ from stadtbote.delivery.channels.webpush.keys import generate_vapid_keypair
 from stadtbote.tenants import tiles
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+# First path segments the installation uses; a town with such a slug would be unreachable.
+RESERVED_SLUGS = frozenset(
+    {"admin", "api", "cap", "i18n", "language", "media-not-served", "open311", "static"}
+)
 
 
 class Municipality(models.Model):
@@ -59,6 +63,8 @@ class Municipality(models.Model):
 
     def clean(self) -> None:
         errors = {}
+        if self.slug in RESERVED_SLUGS:
+            errors["slug"] = "This name is used by the installation itself; choose another."
         if not colour.HEX.match(self.theme_color or "") or not colour.carries_white_text(
             self.theme_color
         ):
