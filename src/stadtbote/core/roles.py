@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "message.read_deliveries": frozenset({"admin", "publisher", "viewer"}),
     "message.read_all": frozenset({"admin", "publisher", "viewer", "caseworker"}),
     "subscriber.create": frozenset({"app", "admin"}),
+    "report.create": frozenset({"app", "admin", "caseworker"}),
 }
 
 

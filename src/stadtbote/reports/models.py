@@ -83,6 +83,9 @@ class Case(models.Model):
     public_description = models.TextField(blank=True)
     published = models.BooleanField(default=False)
     answers = models.JSONField(default=dict, blank=True)
+    # A link a client app sent along (Open311 media_url). Never fetched by the server (SSRF);
+    # shown only after moderation.
+    media_url = models.URLField(max_length=500, blank=True)
     reporter_name = models.CharField(max_length=120, blank=True)
     reporter_email = models.EmailField(blank=True)
     reporter_phone = models.CharField(max_length=40, blank=True)

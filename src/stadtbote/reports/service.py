@@ -88,6 +88,7 @@ def create_case(
                     reporter_name=str(data.get("name") or "").strip()[:120],
                     reporter_email=email,
                     reporter_phone=str(data.get("phone") or "").strip()[:40],
+                    media_url=_media_url(data.get("media_url")),
                     created_by_key=key,
                     created_at=now,
                     updated_at=now,
@@ -109,6 +110,15 @@ def create_case(
             if attempt == 4:  # five reports in the same instant: let the caller retry
                 raise
     raise AssertionError("unreachable")
+
+
+def _media_url(value: Any) -> str:
+    url = str(value or "").strip()
+    if not url:
+        return ""
+    if not url.startswith("https://") or len(url) > 500 or any(c in url for c in "\"'<> "):
+        raise InvalidInput("must be an https:// URL", field="media_url")
+    return url
 
 
 def _location(tenant: Municipality, data: dict[str, Any]) -> tuple[float | None, float | None]:
