@@ -231,3 +231,14 @@ def test_the_georeport_client_library_reads_services_and_requests(live_server, t
     one = found if isinstance(found, dict) else found[0]  # xmltodict gives a dict for one item
     assert one["service_request_id"] == "1"
     assert client.get_service_request("1")["address"] == "Lange Straße 12"
+
+
+def test_a_runaway_client_is_stopped_per_key(client, app_key, monkeypatch):
+    from django.core.cache import cache
+
+    from stadtbote.open311 import requests as open311_requests
+
+    cache.clear()
+    monkeypatch.setattr(open311_requests, "REQUESTS_PER_KEY_AND_HOUR", 2)
+    statuses = [post(client, **pothole(app_key)).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from stadtbote.core import ratelimit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.roles import allows
 from stadtbote.open311.views import Open311Error, _handled, _text, jurisdiction, respond
@@ -28,6 +29,8 @@ DEFAULT_SPAN = timedelta(days=90)
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_DESCRIPTION = 4000  # the spec's limit
+# Per api_key and hour: a town's busiest app sends a few hundred; a runaway loop is stopped.
+REQUESTS_PER_KEY_AND_HOUR = 600
 
 
 def attributes(data: QueryDict) -> dict[str, Any]:
@@ -54,6 +57,8 @@ def create(request: HttpRequest, fmt: str) -> HttpResponse:
     tenant = jurisdiction(request)
     if key is None or key.tenant_id != tenant.pk or not allows(key.role, "report.create"):
         raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+    if not ratelimit.allow("open311", str(key.pk), REQUESTS_PER_KEY_AND_HOUR, 3600):
+        raise Open311Error(429, "Too many requests for this api_key; try again within the hour.")
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code was not provided")
