@@ -46,6 +46,14 @@ def _confirm(ctx: dict[str, Any]) -> str:
     return f"/musterstadt/confirm/{doi.mint_link_token(channel)}"
 
 
+def _numbers(ctx: dict[str, Any]) -> str:
+    from stadtbote.reports import service
+
+    case = service.create_case(ctx["tenant"], {"category": "muell", "address": "Marktplatz 1"})
+    service.reply(case, "Wird abgeholt.", None)
+    return "/musterstadt/reports/numbers"
+
+
 def _fixed(path: str) -> Callable[[dict[str, Any]], str]:
     return lambda ctx: path
 
@@ -64,6 +72,7 @@ PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "accessibility statement": _fixed("/musterstadt/accessibility"),
     "privacy notice": _fixed("/musterstadt/privacy"),
     "imprint": _fixed("/musterstadt/imprint"),
+    "numbers on reports": _numbers,
     "offline page": _fixed("/musterstadt/offline"),
     "e-mail confirmation": _confirm,
     "invalid confirmation link": _fixed("/musterstadt/confirm/not-a-token"),

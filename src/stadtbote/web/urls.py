@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stadtbote.web.views import app, links, public, pwa
+from stadtbote.web.views import app, links, public, pwa, reports
 
 app_name = "web"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("<slug:tenant>/accessibility/feedback", public.feedback, name="feedback"),
     path("<slug:tenant>/privacy", public.legal, {"kind": "privacy"}, name="privacy"),
     path("<slug:tenant>/imprint", public.legal, {"kind": "imprint"}, name="imprint"),
+    path("<slug:tenant>/reports/numbers", reports.numbers, name="report-numbers"),
     path("<slug:tenant>/start", app.onboarding, name="start"),
     path("<slug:tenant>/inbox", app.inbox, name="inbox"),
     path("<slug:tenant>/inbox/read", app.mark_read, name="read"),
