@@ -60,3 +60,4 @@ def test_when_smtp_is_down_notices_wait_and_are_sent_later(tenant, settings, smt
     drain(fast_forward=True)
     assert set(CaseNotice.objects.values_list("status", flat=True)) == {"sent"}
     assert len(smtp.received) == 2
+    assert "Neuer Stand: in Bearbeitung" in smtp.received[0].message.get_content()

@@ -9,6 +9,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.reports.models import CaseEvent, CaseNotice, EventKind, Follower, NoticeStatus
@@ -20,14 +21,14 @@ RETRY = RetryPolicy(max_attempts=6, base_delay=60, max_delay=3600)
 TOLD = (EventKind.STATUS, EventKind.REPLY, EventKind.MERGED)
 
 STATUS_WORDS = {
-    "received": "Eingegangen / received",
-    "in_progress": "In Bearbeitung / in progress",
-    "scheduled": "Eingeplant / scheduled",
-    "resolved": "Erledigt / resolved",
-    "closed": "Abgeschlossen / closed",
-    "rejected": "Abgelehnt / rejected",
-    "duplicate": "Bereits gemeldet / already reported",
-    "forwarded": "Weitergeleitet / forwarded",
+    "received": pgettext_lazy("case status", "received"),
+    "in_progress": pgettext_lazy("case status", "in progress"),
+    "scheduled": pgettext_lazy("case status", "scheduled"),
+    "resolved": pgettext_lazy("case status", "resolved"),
+    "closed": pgettext_lazy("case status", "closed"),
+    "rejected": pgettext_lazy("case status", "rejected"),
+    "duplicate": pgettext_lazy("case status", "already reported"),
+    "forwarded": pgettext_lazy("case status", "forwarded to the responsible body"),
 }
 
 
