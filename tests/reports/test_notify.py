@@ -61,3 +61,17 @@ def test_when_smtp_is_down_notices_wait_and_are_sent_later(tenant, settings, smt
     assert set(CaseNotice.objects.values_list("status", flat=True)) == {"sent"}
     assert len(smtp.received) == 2
     assert "Neuer Stand: in Bearbeitung" in smtp.received[0].message.get_content()
+
+
+def test_a_notice_that_keeps_failing_is_given_up_after_the_retry_limit(
+    tenant, settings, smtp, monkeypatch
+):
+    from stadtbote.core.retry import RetryPolicy
+    from stadtbote.reports import notify
+
+    monkeypatch.setattr(notify, "RETRY", RetryPolicy(max_attempts=1, base_delay=1, max_delay=1))
+    case = report(tenant)
+    settings.EMAIL_PORT = free_port()
+    service.reply(case, "Wir sind dran.", None)
+    drain()
+    assert set(CaseNotice.objects.values_list("status", flat=True)) == {"failed"}

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from stadtbote.api.schemas import ErrorOut
 from stadtbote.api.views import cached_json, client_ip, tenant_or_404
-from stadtbote.core.errors import DomainError, NotFound
+from stadtbote.core.errors import NotFound, RateLimited
 from stadtbote.core.ratelimit import allow
 from stadtbote.reports import media, photos, service, stats
 from stadtbote.reports.models import Case, CasePhoto, Category
@@ -27,11 +27,6 @@ router = Router(tags=["reports"])
 REPORTS_PER_HOUR = 10  # per client address and town: a busy street fair, not a bot
 UPLOAD_TOKEN_MAX_AGE = 3600
 _SALT = "stadtbote.reports.upload"
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
 
 
 class ReportIn(Schema):

@@ -11,7 +11,7 @@ from stadtbote.api.auth import SubscriberToken, subscriber_for
 from stadtbote.api.public import public_message
 from stadtbote.api.schemas import ErrorOut, SubscriberCreated, SubscriberIn, SubscriberPatch
 from stadtbote.api.views import client_ip, tenant_or_404
-from stadtbote.core.errors import DomainError
+from stadtbote.core.errors import RateLimited
 from stadtbote.core.ratelimit import allow
 from stadtbote.delivery import privacy
 from stadtbote.messages.models import Message
@@ -25,11 +25,6 @@ SIGNUPS_PER_HOUR = 30
 # Changes per subscriber and hour: each new e-mail address triggers a confirmation mail, and a
 # token must not become a way to mail arbitrary addresses.
 CHANGES_PER_HOUR = 30
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
 
 
 @router.post(

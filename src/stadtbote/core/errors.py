@@ -20,6 +20,11 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

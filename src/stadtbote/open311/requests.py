@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -212,7 +213,7 @@ def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     tenant = jurisdiction(request)
     try:
         case = Case.objects.filter(tenant=tenant, public_id=token).first()
-    except Exception:  # not a UUID
+    except ValidationError:  # not a UUID
         case = None
     if case is None:
         raise Open311Error(404, f"token {token!r} was not found")

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.utils import timezone
 from django_tasks import task
 
+from stadtbote.core.mail import send_with_retry
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.pages.models import Feedback
 from stadtbote.subscribers.tasks import from_address
-
-log = logging.getLogger(__name__)
 
 FEEDBACK_RETRY = RetryPolicy(max_attempts=6, base_delay=60, max_delay=3600)
 
@@ -47,17 +41,10 @@ def notify_feedback(feedback_id: int, attempt: int = 1) -> str:
         reply_to=[fb.email] if fb.email else None,
         headers={"Auto-Submitted": "auto-generated"},
     )
-    try:
-        mail.send()
-    except (OSError, smtplib.SMTPException) as exc:
-        if FEEDBACK_RETRY.exhausted(attempt):
-            log.error("feedback %s could not be mailed: %s", feedback_id, exc)
-            return "failed"
-        enqueue_on_commit(
-            notify_feedback,
-            feedback_id,
-            attempt + 1,
-            run_after=timezone.now() + timedelta(seconds=FEEDBACK_RETRY.delay(attempt)),
-        )
-        return "retry"
-    return "sent"
+    return send_with_retry(
+        mail,
+        FEEDBACK_RETRY,
+        attempt,
+        lambda when: enqueue_on_commit(notify_feedback, feedback_id, attempt + 1, run_after=when),
+        f"feedback {feedback_id} mail",
+    )

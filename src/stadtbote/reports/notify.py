@@ -75,11 +75,7 @@ def send(notice_ids: list[int]) -> list[int]:
             except smtplib.SMTPRecipientsRefused as exc:
                 notice.status, notice.reason = NoticeStatus.FAILED, f"refused: {exc}"[:300]
             except (OSError, smtplib.SMTPException) as exc:
-                notice.reason = str(exc)[:300]
-                if RETRY.exhausted(notice.attempts):
-                    notice.status = NoticeStatus.FAILED
-                else:
-                    notice.status = NoticeStatus.RETRY
+                if _later_or_never(notice, str(exc)):
                     retry.append(notice.pk)
             else:
                 notice.status, notice.sent_at, notice.reason = NoticeStatus.SENT, timezone.now(), ""
@@ -89,15 +85,19 @@ def send(notice_ids: list[int]) -> list[int]:
     return retry
 
 
+def _later_or_never(notice: CaseNotice, reason: str) -> bool:
+    """Mark a transient failure: retry (True) until the policy gives up."""
+    notice.reason = reason[:300]
+    notice.status = NoticeStatus.FAILED if RETRY.exhausted(notice.attempts) else NoticeStatus.RETRY
+    return notice.status == NoticeStatus.RETRY
+
+
 def _failed_all(notices: list[CaseNotice], reason: str) -> list[int]:
+    """The SMTP server could not be reached: every notice counts one failed attempt."""
     retry = []
     for notice in notices:
         notice.attempts += 1
-        notice.reason = reason[:300]
-        if RETRY.exhausted(notice.attempts):
-            notice.status = NoticeStatus.FAILED
-        else:
-            notice.status = NoticeStatus.RETRY
+        if _later_or_never(notice, reason):
             retry.append(notice.pk)
         notice.save(update_fields=["status", "attempts", "reason"])
     return retry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.geo import service as geo
-from stadtbote.reports import answers, holidays_de, sla
+from stadtbote.reports import answers, holidays_de, sla, stats
 from stadtbote.reports.models import Case, CaseEvent, Category, EventKind, Follower
 from stadtbote.reports.states import OPEN, CaseStatus, answers_the_reporter, transition
 from stadtbote.tenants.models import ApiKey, Municipality
@@ -69,47 +69,53 @@ def create_case(
             raise InvalidInput("not a valid e-mail address", field="email") from None
     first, resolve = targets(category)
     work = working_time(tenant)
-    for attempt in range(5):
+    fields = {
+        "tenant": tenant,
+        "category": category,
+        "department": category.department,
+        "lat": lat,
+        "lon": lon,
+        "address": address,
+        "description": description,
+        "answers": clean_answers,
+        "reporter_name": str(data.get("name") or "").strip()[:120],
+        "reporter_email": email,
+        "reporter_phone": str(data.get("phone") or "").strip()[:40],
+        "media_url": _media_url(data.get("media_url")),
+        "created_by_key": key,
+        "created_at": now,
+        "updated_at": now,
+        "first_response_due": sla.due(now, first, work),
+        "resolve_due": sla.due(now, resolve, work),
+    }
+    for _ in range(NUMBER_RETRIES):
         try:
-            with transaction.atomic():
-                number = (
-                    Case.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0
-                ) + 1
-                case = Case.objects.create(
-                    tenant=tenant,
-                    number=number,
-                    category=category,
-                    department=category.department,
-                    lat=lat,
-                    lon=lon,
-                    address=address,
-                    description=description,
-                    answers=clean_answers,
-                    reporter_name=str(data.get("name") or "").strip()[:120],
-                    reporter_email=email,
-                    reporter_phone=str(data.get("phone") or "").strip()[:40],
-                    media_url=_media_url(data.get("media_url")),
-                    created_by_key=key,
-                    created_at=now,
-                    updated_at=now,
-                    first_response_due=sla.due(now, first, work),
-                    resolve_due=sla.due(now, resolve, work),
-                )
-                CaseEvent.objects.create(
-                    case=case,
-                    at=now,
-                    kind=EventKind.CREATED,
-                    actor_label="app" if key else "citizen",
-                    public=True,
-                    new_status=CaseStatus.RECEIVED,
-                )
-                if email:
-                    Follower.objects.create(case=case, email=email, is_reporter=True)
-                return case
-        except IntegrityError:
-            if attempt == 4:  # five reports in the same instant: let the caller retry
-                raise
-    raise AssertionError("unreachable")
+            return _insert(fields, "app" if key else "citizen")
+        except IntegrityError:  # another report took the same number in the same instant
+            continue
+    return _insert(fields, "app" if key else "citizen")
+
+
+NUMBER_RETRIES = 4
+
+
+def _insert(fields: dict[str, Any], actor_label: str) -> Case:
+    """Store a checked case under the town's next number, with its first history event."""
+    with transaction.atomic():
+        tenant = fields["tenant"]
+        last = Case.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0
+        case = Case.objects.create(number=last + 1, **fields)
+        CaseEvent.objects.create(
+            case=case,
+            at=case.created_at,
+            kind=EventKind.CREATED,
+            actor_label=actor_label,
+            public=True,
+            new_status=CaseStatus.RECEIVED,
+        )
+        if case.reporter_email:
+            Follower.objects.create(case=case, email=case.reporter_email, is_reporter=True)
+    return case
 
 
 def _media_url(value: Any) -> str:
@@ -265,12 +271,10 @@ def moderate(case: Case, public_description: str, published: bool, actor: User |
     return case
 
 
-def statistics(tenant: Municipality, months: int = 13, now: datetime | None = None) -> list[Any]:
+def statistics(
+    tenant: Municipality, months: int = 13, now: datetime | None = None
+) -> list[stats.Row]:
     """The published numbers (``stats.table``) for the last ``months`` months."""
-    from datetime import timedelta
-
-    from stadtbote.reports import stats
-
     now = now or timezone.now()
     rows = Case.objects.filter(
         tenant=tenant, created_at__gte=now - timedelta(days=31 * months)

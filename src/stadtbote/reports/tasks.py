@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,12 +9,11 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 from django_tasks import task
 
+from stadtbote.core.mail import send_with_retry
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.reports.models import Case, EventKind
 from stadtbote.subscribers.tasks import from_address
-
-log = logging.getLogger(__name__)
 
 MAIL_RETRY = RetryPolicy(max_attempts=6, base_delay=60, max_delay=3600)
 
@@ -51,21 +48,13 @@ def send_escalation(case_id: int, kind: str, attempt: int = 1) -> str:
         to=[to],
         headers={"Auto-Submitted": "auto-generated"},
     )
-    try:
-        mail.send()
-    except (OSError, smtplib.SMTPException) as exc:
-        if MAIL_RETRY.exhausted(attempt):
-            log.error("escalation mail for case %s failed for good: %s", case_id, exc)
-            return "failed"
-        enqueue_on_commit(
-            send_escalation,
-            case_id,
-            kind,
-            attempt + 1,
-            run_after=timezone.now() + timedelta(seconds=MAIL_RETRY.delay(attempt)),
-        )
-        return "retry"
-    return "sent"
+    return send_with_retry(
+        mail,
+        MAIL_RETRY,
+        attempt,
+        lambda when: enqueue_on_commit(send_escalation, case_id, kind, attempt + 1, run_after=when),
+        f"escalation mail for case {case_id}",
+    )
 
 
 @task(queue_name="send")

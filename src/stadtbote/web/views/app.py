@@ -20,7 +20,7 @@ from stadtbote.delivery import privacy
 from stadtbote.geo.models import District
 from stadtbote.subscribers import service as subscribers
 from stadtbote.subscribers.models import Subscriber
-from stadtbote.tenants.models import Municipality
+from stadtbote.tenants.models import LANGUAGES, Municipality
 from stadtbote.web import prefs as forms
 from stadtbote.web.common import message_view, page, tenant_or_404
 from stadtbote.web.presentation import SEVERITY_LOOKS
@@ -48,8 +48,7 @@ def _choices(t: Municipality, lang: str) -> dict[str, Any]:
         "severities": [SEVERITY_LOOKS[s] for s in Severity],
         "radii": forms.RADII_M,
         "default_radius": forms.DEFAULT_RADIUS_M,
-        "languages": [(code, name) for code, name in _language_names() if code in t.languages]
-        or list(_language_names()),
+        "languages": [(code, name) for code, name in LANGUAGES if code in t.languages] or LANGUAGES,
         "js_text": {
             "stepShort": _("Step %(n)s of %(total)s:"),
             "needPlace": _("Choose at least one place."),
@@ -70,10 +69,6 @@ def _choices(t: Municipality, lang: str) -> dict[str, Any]:
             "locateFailed": _("Your location could not be found. Please set the point on the map."),
         },
     }
-
-
-def _language_names() -> list[tuple[str, str]]:
-    return [("de", "Deutsch"), ("en", "English")]
 
 
 def _ip(request: HttpRequest) -> str:
