@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "stadtbote.delivery",
     "stadtbote.pages",
     "stadtbote.reports",
+    "stadtbote.staff",
     "stadtbote.web",
     "stadtbote.ops",
 ]
@@ -97,6 +98,12 @@ TASKS = {
         "QUEUES": ["default", "fanout", "send", "maintenance"],
     }
 }
+
+# Argon2id for staff passwords (memory-hard); older hashes are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Before the web app: its patterns start with a tenant slug.
     path("open311/", include("stadtbote.open311.urls")),
+    path("<slug:tenant>/staff/", include("stadtbote.staff.urls")),
     path("", include("stadtbote.web.urls")),
 ]

@@ -9,8 +9,7 @@ from django.core.cache import cache
 
 def allow(scope: str, ident: str, limit: int, window_s: int) -> bool:
     """Count one hit for ``ident`` in ``scope``; False once ``limit`` hits fall in one window."""
-    bucket = int(time.time() // window_s)
-    key = f"rl:{scope}:{ident}:{bucket}"
+    key = _key(scope, ident, window_s)
     if cache.add(key, 1, timeout=window_s + 5):
         return True
     try:
@@ -19,3 +18,15 @@ def allow(scope: str, ident: str, limit: int, window_s: int) -> bool:
         cache.add(key, 1, timeout=window_s + 5)
         return True
     return count <= limit
+
+
+def _key(scope: str, ident: str, window_s: int) -> str:
+    return f"rl:{scope}:{ident}:{int(time.time() // window_s)}"
+
+
+def exhausted(scope: str, ident: str, limit: int, window_s: int) -> bool:
+    """Whether ``limit`` hits were counted in the current window, without counting one.
+
+    For limits on failures (wrong passwords): check first, count only what failed.
+    """
+    return int(cache.get(_key(scope, ident, window_s)) or 0) >= limit

@@ -23,6 +23,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "message.read_all": frozenset({"admin", "publisher", "viewer", "caseworker"}),
     "subscriber.create": frozenset({"app", "admin"}),
     "report.create": frozenset({"app", "admin", "caseworker"}),
+    # Cases hold citizens' personal data: only those who handle them, and viewers, read them.
+    "case.read": frozenset({"admin", "caseworker", "viewer"}),
+    "case.handle": frozenset({"admin", "caseworker"}),
+    "case.moderate": frozenset({"admin", "caseworker"}),
+    "case.stats": frozenset({"admin", "caseworker", "viewer", "publisher"}),
 }
 
 

@@ -82,7 +82,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
 
 
 def _load_reports_setup(tenant: Municipality) -> None:
-    from stadtbote.reports.models import Category, Department
+    from stadtbote.reports.models import Category, Department, ReplyTemplate
 
     departments = {}
     for d in data.DEPARTMENTS:
@@ -95,6 +95,22 @@ def _load_reports_setup(tenant: Municipality) -> None:
             tenant=tenant,
             slug=c["slug"],
             defaults={**fields, "department": departments[c["department"]], "position": i},
+        )
+    for i, t in enumerate(data.REPLY_TEMPLATES):
+        category = (
+            Category.objects.get(tenant=tenant, slug=t["category"]) if "category" in t else None
+        )
+        # get_or_create: a template the town has reworded stays as it is.
+        ReplyTemplate.objects.get_or_create(
+            tenant=tenant,
+            slug=t["slug"],
+            defaults={
+                "title": t["title"],
+                "text": t["text"],
+                "status": t["status"],
+                "category": category,
+                "position": i,
+            },
         )
 
 

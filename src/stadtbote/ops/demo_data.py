@@ -135,3 +135,27 @@ CATEGORIES: list[dict[str, Any]] = [
      "name": {"de": "Rückmeldung zum Umbau Lange Straße", "en": "Feedback on the Lange Straße works"},
      "questions": [], "duplicate_radius_m": 0},
 ]  # fmt: skip
+
+# Frequent public answers (reply templates); placeholders are filled from the case.
+REPLY_TEMPLATES: list[dict[str, Any]] = [
+    {"slug": "eingegangen", "status": "in_progress",
+     "title": {"de": "Eingang bestätigen", "en": "Acknowledge"},
+     "text": {"de": "Vielen Dank für Ihre Meldung {number} ({category}). Wir haben sie an die zuständige Stelle gegeben und melden uns, sobald es Neues gibt.",
+              "en": "Thank you for your report {number} ({category}). We have passed it to the team in charge and will let you know as soon as there is news."}},
+    {"slug": "eingeplant", "status": "scheduled",
+     "title": {"de": "Reparatur eingeplant", "en": "Repair scheduled"},
+     "text": {"de": "Die Reparatur an der Stelle {address} ist eingeplant und soll bis zum {due} erledigt sein.",
+              "en": "The repair at {address} is scheduled and should be done by {due}."}},
+    {"slug": "erledigt", "status": "resolved",
+     "title": {"de": "Erledigt", "en": "Fixed"},
+     "text": {"de": "Der gemeldete Schaden ist behoben. Vielen Dank, dass Sie {town} mitgestalten!",
+              "en": "The problem you reported has been fixed. Thank you for helping {town}!"}},
+    {"slug": "landesstrasse", "status": "forwarded", "category": "schlagloch",
+     "title": {"de": "Weitergeleitet an Straßen.NRW", "en": "Forwarded to Straßen.NRW"},
+     "text": {"de": "Diese Straße gehört nicht der Stadt, sondern dem Land. Wir haben Ihre Meldung {number} an den Landesbetrieb Straßen.NRW weitergeleitet, der sich um die Reparatur kümmert.",
+              "en": "This road belongs to the Land, not the town. We have forwarded your report {number} to Straßen.NRW, who will take care of the repair."}},
+    {"slug": "privatgrund", "status": "rejected",
+     "title": {"de": "Privatgrund", "en": "Private land"},
+     "text": {"de": "Die gemeldete Stelle liegt auf privatem Grund. Dort dürfen wir leider nicht tätig werden; bitte wenden Sie sich an die Eigentümerin oder den Eigentümer.",
+              "en": "The place you reported is on private land, where we may not act. Please contact the owner."}},
+]  # fmt: skip

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from stadtbote.reports.models import Case, CaseEvent, Category, Department
+from stadtbote.reports.models import Case, CaseEvent, Category, Department, ReplyTemplate
 
 
 @admin.register(Department)
@@ -47,3 +47,9 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ["status", "category"]
     readonly_fields = ["public_id", "number", "created_at", "first_response_due", "resolve_due"]
     inlines = [EventInline]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "slug", "category", "status", "active", "position"]
+    list_filter = ["active", "status"]

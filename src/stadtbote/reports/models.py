@@ -230,3 +230,38 @@ class CaseNotice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "channel", "address"], name="case_notice_once")
         ]
+
+
+class ReplyTemplate(models.Model):
+    """A frequent public answer, per language, with placeholders ({number}, {category}, {town},
+    {address}, {due}); see ``reports/templates.py``."""
+
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=60)
+    title = models.JSONField(help_text='Per language, e.g. {"de": "Eingang bestätigen"}')
+    text = models.JSONField(help_text="Per language; placeholders {number} {category} {town} …")
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: offered for every category.",
+    )
+    status = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[(s.value, s.value) for s in CaseStatus],
+        help_text="The status this answer usually goes with (offered with it).",
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="reply_template_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.slug

@@ -1,4 +1,5 @@
-"""Telling the reporter and every follower about public changes and replies (e-mail)."""
+"""Telling the reporter and every follower about public changes and replies: by e-mail, and by
+Web Push to followers who subscribed in the citizen app."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.reports.models import CaseEvent, CaseNotice, EventKind, Follower, NoticeStatus
+from stadtbote.subscribers.models import Channel, ChannelStatus, ChannelType
 from stadtbote.subscribers.tasks import from_address
 
 log = logging.getLogger(__name__)
@@ -37,16 +39,31 @@ def worth_telling(event: CaseEvent) -> bool:
 
 
 def prepare(event_id: int) -> list[int]:
-    """Create one pending notice per follower address (idempotent); returns the ids to send."""
+    """Create one pending notice per follower address (idempotent); returns the ids to send.
+
+    E-mail notices are keyed by the address (a reporter who also follows in the app gets one
+    mail); push notices by the browser subscription's channel id.
+    """
     event = CaseEvent.objects.select_related("case").get(pk=event_id)
     if not worth_telling(event):
         return []
-    addresses = {
-        f.email.lower() for f in Follower.objects.filter(case=event.case).exclude(email="")
-    }
+    followers = Follower.objects.filter(case=event.case)
+    emails = {f.email.lower() for f in followers.exclude(email="")}
+    subscriber_ids = [f.subscriber_id for f in followers if f.subscriber_id]
+    channels = Channel.objects.filter(
+        subscriber_id__in=subscriber_ids, status=ChannelStatus.CONFIRMED
+    )
+    pushes = set()
+    for channel in channels:
+        if channel.type == ChannelType.EMAIL:
+            emails.add(channel.address.lower())
+        elif channel.type == ChannelType.WEBPUSH:
+            pushes.add(str(channel.pk))
     with transaction.atomic():
-        for address in sorted(addresses):
+        for address in sorted(emails):
             CaseNotice.objects.get_or_create(event=event, channel="email", address=address)
+        for channel_id in sorted(pushes):
+            CaseNotice.objects.get_or_create(event=event, channel="webpush", address=channel_id)
     return list(
         CaseNotice.objects.filter(
             event=event, status__in=[NoticeStatus.PENDING, NoticeStatus.RETRY]
@@ -55,12 +72,23 @@ def prepare(event_id: int) -> list[int]:
 
 
 def send(notice_ids: list[int]) -> list[int]:
-    """Send over one SMTP connection; returns the ids to retry later."""
+    """Send e-mails over one SMTP connection and pushes per town; returns the ids to retry."""
     notices = list(
         CaseNotice.objects.filter(
             pk__in=notice_ids, status__in=[NoticeStatus.PENDING, NoticeStatus.RETRY]
         ).select_related("event__case__tenant", "event__case__category")
     )
+    mails = [n for n in notices if n.channel == "email"]
+    pushes = [n for n in notices if n.channel == "webpush"]
+    retry = _send_mails(mails) if mails else []
+    if pushes:
+        from stadtbote.reports import push
+
+        retry += push.send(pushes, _later_or_never)
+    return retry
+
+
+def _send_mails(notices: list[CaseNotice]) -> list[int]:
     retry: list[int] = []
     connection = get_connection()
     try:
@@ -101,6 +129,19 @@ def _failed_all(notices: list[CaseNotice], reason: str) -> list[int]:
             retry.append(notice.pk)
         notice.save(update_fields=["status", "attempts", "reason"])
     return retry
+
+
+def headline(event: CaseEvent) -> str:
+    """What changed, in the active language, for a push title or a mail's first line."""
+    number = event.case.number
+    if event.kind == EventKind.STATUS:
+        return _("Report %(number)s: %(status)s") % {
+            "number": number,
+            "status": STATUS_WORDS[event.new_status],
+        }
+    if event.kind == EventKind.MERGED:
+        return _("Report %(number)s: already reported") % {"number": number}
+    return _("Report %(number)s: new answer") % {"number": number}
 
 
 def _mail(notice: CaseNotice) -> EmailMessage:

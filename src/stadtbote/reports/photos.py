@@ -12,7 +12,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 12 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a bomb or a panorama
@@ -89,3 +89,43 @@ def _jpeg(image: Image.Image) -> bytes:
     # No exif=, no icc_profile=: nothing of the original's metadata is written.
     image.save(out, format="JPEG", quality=QUALITY, optimize=True, progressive=True)
     return out.getvalue()
+
+
+Box = tuple[float, float, float, float]
+BLUR_RADIUS_SHARE = 0.04  # of the longer edge: faces and number plates become unreadable
+
+
+def valid_box(box: Box | None) -> bool:
+    """A part of the image as fractions (x, y, width, height), each edge inside 0..1."""
+    if box is None:
+        return True
+    if len(box) != 4 or not all(isinstance(v, int | float) for v in box):
+        return False
+    x, y, w, h = (float(v) for v in box)
+    return 0 <= x < 1 and 0 <= y < 1 and 0 < w <= 1 - x + 1e-9 and 0 < h <= 1 - y + 1e-9
+
+
+def blur(data: bytes, box: Box | None = None) -> tuple[bytes, bytes]:
+    """Blur the whole stored JPEG, or only ``box``; returns (image, thumbnail), re-encoded
+    without metadata like every stored photo."""
+    if not valid_box(box):
+        raise ValueError("box must be four fractions inside the image")
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    x, y, w, h = box or (0.0, 0.0, 1.0, 1.0)
+    area = (
+        int(x * image.width),
+        int(y * image.height),
+        max(int(x * image.width) + 1, round((x + w) * image.width)),
+        max(int(y * image.height) + 1, round((y + h) * image.height)),
+    )
+    radius = max(8, int(max(image.size) * BLUR_RADIUS_SHARE))
+    part = image.crop(area)
+    # Pixelate, then blur: a plain Gaussian of small text can sometimes be undone.
+    small = part.resize((max(1, part.width // 16), max(1, part.height // 16)), Image.Resampling.BOX)
+    part = small.resize(part.size, Image.Resampling.NEAREST).filter(
+        ImageFilter.GaussianBlur(radius)
+    )
+    image.paste(part, area[:2])
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    return _jpeg(image), _jpeg(thumb)

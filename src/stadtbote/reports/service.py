@@ -20,7 +20,7 @@ from stadtbote.geo import service as geo
 from stadtbote.reports import answers, holidays_de, sla, stats
 from stadtbote.reports.models import Case, CaseEvent, Category, EventKind, Follower
 from stadtbote.reports.states import OPEN, CaseStatus, answers_the_reporter, transition
-from stadtbote.tenants.models import ApiKey, Municipality
+from stadtbote.tenants.models import ApiKey, Municipality, StaffMembership
 
 MAX_DESCRIPTION = 5000
 EARTH_RADIUS_M = 6_371_000
@@ -258,6 +258,51 @@ def merge(duplicate: Case, into: Case, actor: User | None) -> Case:
         _event(duplicate, EventKind.MERGED, actor, public=True, data={"into": into.number})
     duplicate.refresh_from_db()
     return duplicate
+
+
+HANDLERS = ("admin", "caseworker")
+
+
+def assign(case: Case, assignee: User | None, actor: User | None) -> Case:
+    """Give the case to one of the town's case workers (or to nobody)."""
+    if (
+        assignee is not None
+        and not StaffMembership.objects.filter(
+            user=assignee, tenant_id=case.tenant_id, role__in=HANDLERS
+        ).exists()
+    ):
+        raise InvalidInput("not a case worker of this town", field="assignee")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.assignee_id == (assignee.pk if assignee else None):
+            return case
+        old = case.assignee.get_username() if case.assignee else ""
+        case.assignee = assignee
+        case.updated_at = timezone.now()
+        case.save(update_fields=["assignee", "updated_at"])
+        new = assignee.get_username() if assignee else ""
+        _event(case, EventKind.ASSIGNED, actor, data={"from": old, "to": new})
+    return case
+
+
+def route(case: Case, category: Category, actor: User | None) -> Case:
+    """Correct the category; the case moves to that category's department. Service-level due
+    times stay: the promise was made when the citizen reported."""
+    if category.tenant_id != case.tenant_id or not category.active:
+        raise InvalidInput("no such category", field="category")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.category_id == category.pk:
+            return case
+        data = {
+            "category": [case.category.slug, category.slug],
+            "department": [case.department.slug, category.department.slug],
+        }
+        case.category, case.department = category, category.department
+        case.updated_at = timezone.now()
+        case.save(update_fields=["category", "department", "updated_at"])
+        _event(case, EventKind.ROUTED, actor, data=data)
+    return case
 
 
 def moderate(case: Case, public_description: str, published: bool, actor: User | None) -> Case:

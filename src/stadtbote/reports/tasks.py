@@ -38,7 +38,7 @@ def send_escalation(case_id: int, kind: str, attempt: int = 1) -> str:
             f"Frist für die erste Antwort: {due:%d.%m.%Y %H:%M}",
             f"Ort: {case.address or f'{case.lat}, {case.lon}'}",
             "",
-            f"{settings.PUBLIC_URL}/admin/reports/case/{case.pk}/change/",
+            f"{settings.PUBLIC_URL}/{case.tenant.slug}/staff/cases/{case.number}",
         ]
     )
     mail = EmailMessage(

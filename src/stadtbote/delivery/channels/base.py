@@ -28,7 +28,7 @@ class Notice:
     """What a recipient sees, already in the recipient's language."""
 
     message_id: str
-    kind: Literal["message", "withdrawal"]
+    kind: Literal["message", "withdrawal", "case"]
     title: str
     body: str
     severity: str

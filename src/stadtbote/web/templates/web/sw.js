@@ -141,10 +141,11 @@ self.addEventListener("push", (event) => {
       timestamp: data.sent ? Date.parse(data.sent) : Date.now(),
       data: { id: data.id, url: local, severity: data.severity, kind: data.kind || "message" }
     }),
-    keepPushed(item),
+    // News about a report the citizen follows is not a town message: no inbox entry.
+    data.kind === "case" ? Promise.resolve() : keepPushed(item),
     keepPage(local),
     self.clients.matchAll({ type: "window" }).then((clients) => {
-      clients.forEach((c) => c.postMessage({ type: "push", item: item }));
+      if (data.kind !== "case") clients.forEach((c) => c.postMessage({ type: "push", item: item }));
     })
   ]));
 });

@@ -1,0 +1,123 @@
+"""Case notices over Web Push: followers who subscribed in the citizen app hear about their
+report on their phone, through the same channel (and VAPID key) as the town's messages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils import timezone, translation
+
+from stadtbote.delivery.channels.base import Notice, Outgoing, TransportError
+from stadtbote.delivery.registry import open_channel
+from stadtbote.reports.models import CaseNotice, NoticeStatus
+from stadtbote.subscribers.models import Channel
+from stadtbote.tenants.models import Municipality
+
+Retry = Callable[[CaseNotice, str], bool]
+
+
+def case_url(notice: CaseNotice) -> str:
+    case = notice.event.case
+    return f"{settings.PUBLIC_URL}/{case.tenant.slug}/reports/{case.public_id}"
+
+
+def _notice(notice: CaseNotice, language: str) -> Notice:
+    from stadtbote.reports.notify import headline
+
+    event, case = notice.event, notice.event.case
+    with translation.override(language):
+        title = headline(event)
+        body = event.text or str(translation.gettext("Open the report to see what has changed."))
+    return Notice(
+        message_id=f"case-{case.public_id}",
+        kind="case",
+        title=title,
+        body=body,
+        severity="info",
+        url=case_url(notice),
+        language=language,
+        tenant=case.tenant.slug,
+        tenant_name=case.tenant.name,
+        sent_at=timezone.now().isoformat(),
+    )
+
+
+def send(notices: list[CaseNotice], later_or_never: Retry) -> list[int]:
+    """Push each notice; a subscription the push service calls gone is removed, as for
+    messages. Returns the ids to retry."""
+    channels = {
+        str(c.pk): c
+        for c in Channel.objects.filter(
+            pk__in=[int(n.address) for n in notices if n.address.isdigit()]
+        ).select_related("subscriber")
+    }
+    per_town: dict[int, list[CaseNotice]] = defaultdict(list)
+    for notice in notices:
+        per_town[notice.event.case.tenant_id].append(notice)
+    retry: list[int] = []
+    for town_notices in per_town.values():
+        retry += _send_town(
+            town_notices[0].event.case.tenant, town_notices, channels, later_or_never
+        )
+    return retry
+
+
+def _send_town(
+    tenant: Municipality,
+    notices: list[CaseNotice],
+    channels: dict[str, Channel],
+    later_or_never: Retry,
+) -> list[int]:
+    items, by_id = [], {n.pk: n for n in notices}
+    for notice in notices:
+        notice.attempts += 1
+        channel = channels.get(notice.address)
+        if channel is None:  # unsubscribed or pruned since the notice was prepared
+            notice.status, notice.reason = NoticeStatus.FAILED, "subscription gone"
+            continue
+        items.append(
+            Outgoing(
+                delivery_id=notice.pk,
+                address=channel.address,
+                notice=_notice(notice, channel.subscriber.language or tenant.default_language),
+                extra={"p256dh": channel.p256dh, "auth": channel.auth},
+                key=f"case-notice:{notice.pk}",
+            )
+        )
+    retry: list[int] = []
+    gone: list[int] = []
+    if items:
+        try:
+            transport = open_channel("webpush", tenant)
+        except (TransportError, ValueError) as exc:  # e.g. a town without a VAPID key
+            for item in items:
+                by_id[item.delivery_id].status = NoticeStatus.FAILED
+                by_id[item.delivery_id].reason = f"webpush: {exc}"[:300]
+        else:
+            try:
+                outcomes = transport.send(items)
+            finally:
+                transport.close()
+            for outcome in outcomes:
+                notice = by_id[outcome.delivery_id]
+                if outcome.status == "sent":
+                    notice.status, notice.sent_at, notice.reason = (
+                        NoticeStatus.SENT,
+                        timezone.now(),
+                        "",
+                    )
+                elif outcome.status == "retry":
+                    if later_or_never(notice, outcome.reason):
+                        retry.append(notice.pk)
+                else:
+                    notice.status, notice.reason = NoticeStatus.FAILED, outcome.reason[:300]
+                    if outcome.status == "gone":
+                        gone.append(int(notice.address))
+    for notice in notices:
+        notice.save(update_fields=["status", "attempts", "reason", "sent_at"])
+    if gone:
+        # 404/410: the browser dropped the subscription; the message engine prunes it the same way.
+        Channel.objects.filter(pk__in=gone).delete()
+    return retry

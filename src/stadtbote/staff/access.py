@@ -1,0 +1,78 @@
+"""Who may see what in the staff console: every view names the action it needs.
+
+A signed-in user who is not on this town's staff gets 404, as if the town had no console: staff
+of one town must not learn anything about another. A member whose role does not allow the
+action gets 403 with a page that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import User
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+
+from stadtbote.core.roles import allows
+from stadtbote.tenants.models import Municipality, StaffMembership
+
+# Staff sessions end after a working day; a forgotten browser on a shared office PC must not
+# stay signed in over night.
+SESSION_SECONDS = 10 * 3600
+
+
+@dataclass(frozen=True)
+class Staff:
+    tenant: Municipality
+    user: User
+    role: str
+
+    def may(self, action: str) -> bool:
+        return allows(self.role, action)
+
+
+def membership(user: Any, tenant_slug: str) -> StaffMembership | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return (
+        StaffMembership.objects.select_related("tenant", "user")
+        .filter(user=user, tenant__slug=tenant_slug)
+        .first()
+    )
+
+
+def login_url(tenant_slug: str, next_path: str) -> str:
+    return f"/{tenant_slug}/staff/login?" + urlencode({"next": next_path})
+
+
+def staff_view(
+    action: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Decorate a view ``(request, staff, **kwargs)``; it runs only for this town's staff whose
+    role allows ``action``."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, tenant: str, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return HttpResponseRedirect(login_url(tenant, request.get_full_path()))
+            member = membership(request.user, tenant)
+            if member is None:
+                raise Http404("no such page")
+            staff = Staff(tenant=member.tenant, user=member.user, role=member.role)
+            if not staff.may(action):
+                from stadtbote.staff.views.common import refused
+
+                return refused(request, staff, action)
+            response = view(request, staff, **kwargs)
+            # Personal data of citizens: never cached by browsers or proxies.
+            response["Cache-Control"] = "private, no-store"
+            return response
+
+        return wrapper
+
+    return decorate

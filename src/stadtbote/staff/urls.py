@@ -1,0 +1,27 @@
+from django.urls import path
+
+from stadtbote.staff.views import actions, auth, cases, dashboard
+
+app_name = "staff"
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("login", auth.sign_in, name="login"),
+    path("logout", auth.sign_out, name="logout"),
+    path("numbers", dashboard.numbers, name="numbers"),
+    path("cases/", cases.case_queue, name="cases"),
+    path("cases/<int:number>", cases.case_detail, name="case"),
+    path("cases/<int:number>/reply-text", cases.reply_text, name="reply-text"),
+    path("cases/<int:number>/photos/<int:photo_id>", cases.case_photo, name="photo"),
+    path("cases/<int:number>/status", actions.set_status, name="status"),
+    path("cases/<int:number>/reply", actions.send_reply, name="reply"),
+    path("cases/<int:number>/note", actions.add_note, name="note"),
+    path("cases/<int:number>/assign", actions.assign, name="assign"),
+    path("cases/<int:number>/route", actions.route, name="route"),
+    path("cases/<int:number>/merge", actions.merge, name="merge"),
+    path("cases/<int:number>/moderate", actions.moderate, name="moderate"),
+    path(
+        "cases/<int:number>/photos/<int:photo_id>/<slug:action>",
+        actions.photo,
+        name="photo-action",
+    ),
+]

@@ -1,0 +1,142 @@
+"""The staff console in Chromium: sign in, work the queue, answer from a template by keyboard,
+publish; every page passes axe in German and English."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from stadtbote.reports import media, service
+from stadtbote.reports.models import Case
+from tests.browser.support import tab_to
+from tests.conftest import ALTSTADT
+
+PASSWORD = "Fahrradweg-Ampel-2026"
+WORKER = "sachbearbeitung@musterstadt.example"
+
+
+@pytest.fixture
+def browser_context_args() -> dict:
+    return {"locale": "de-DE", "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def worker(tenant):
+    user = get_user_model().objects.get(username=WORKER)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def case(tenant) -> Case:
+    case = service.create_case(
+        tenant,
+        {
+            "category": "schlagloch",
+            "lat": ALTSTADT[0],
+            "lon": ALTSTADT[1],
+            "address": "Lange Straße 12",
+            "description": "Tiefes Loch vor der Bäckerei",
+            "answers": {"size": "large"},
+            "email": "ada@example.org",
+        },
+    )
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 120, 60)).save(out, "JPEG")
+    media.add_photo(case, out.getvalue())
+    return case
+
+
+def sign_in(page: Page, language: str = "en") -> None:
+    page.goto("/musterstadt/staff/login?next=/musterstadt/staff/cases/")
+    if language == "en":
+        page.locator("#lang-select").select_option("en")
+        page.locator("form.lang button").click()
+    page.locator("#username").fill(WORKER)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/cases/")
+
+
+def test_a_case_worker_answers_a_report_from_a_template_by_keyboard(
+    page: Page, worker, case, console_errors
+):
+    sign_in(page)
+    page.get_by_role("link", name=str(case.number), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Report 1")
+    select = page.locator("#template")
+    tab_to(page, select)
+    select.select_option(index=1)
+    # htmx swaps the template's text into the answer box.
+    expect(page.locator("#reply-text")).not_to_have_value("")
+    page.locator("#reply-status").select_option("in_progress")
+    page.get_by_role("button", name="Send answer").click()
+    expect(page.locator(".flash")).to_contain_text("Answer sent.")
+    case.refresh_from_db()
+    assert case.status == "in_progress"
+    assert case.first_response_at is not None
+    assert not console_errors, "\n".join(console_errors)
+
+
+def test_the_queue_filters_without_reloading_the_page(page: Page, worker, case):
+    sign_in(page)
+    page.evaluate("window.__marker = 1")
+    page.locator("#f-department").select_option("ordnungsamt")
+    expect(page.locator("#queue-results")).to_contain_text("0 reports")
+    assert page.evaluate("window.__marker") == 1  # same document: htmx swapped the list
+    assert re.search(r"department=ordnungsamt", page.url)
+
+
+def test_moderation_publishes_the_edited_text_and_hides_a_photo(page: Page, worker, case):
+    sign_in(page)
+    page.goto(f"/musterstadt/staff/cases/{case.number}")
+    page.locator("#public-description").fill("Tiefes Loch")
+    page.locator("#published").check()
+    page.get_by_role("button", name="Save publication").click()
+    expect(page.locator(".flash")).to_contain_text("Publication saved.")
+    page.get_by_role("button", name="Hide photo 1").click()
+    expect(page.locator(".photos")).to_contain_text("hidden from the public")
+    case.refresh_from_db()
+    assert case.published
+    assert case.photos.get().hidden
+
+
+PAGES = {
+    "sign-in": lambda c: "/musterstadt/staff/login",
+    "queue": lambda c: "/musterstadt/staff/cases/",
+    "case": lambda c: f"/musterstadt/staff/cases/{c.number}",
+    "case with an error": None,
+    "numbers": lambda c: "/musterstadt/staff/numbers",
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_staff_page_passes_axe(
+    name, language, page: Page, browser_context, live_server, worker, case, assert_accessible
+):
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    if name != "sign-in":
+        page.goto("/musterstadt/staff/login")
+        page.locator("#username").fill(WORKER)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("#password").press("Enter")
+        page.wait_for_url("**/musterstadt/staff/cases/")
+    if name == "case with an error":
+        page.goto(f"/musterstadt/staff/cases/{case.number}")
+        page.locator("#note-text").evaluate("el => el.removeAttribute('required')")
+        page.locator("#note button[type=submit]").click()
+        expect(page.locator("#error-summary")).to_be_focused()
+    else:
+        page.goto(PAGES[name](case))
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == language
+    assert_accessible(page, f"staff {name} ({language})")

@@ -1,0 +1,91 @@
+"""Staff console tests: signed-in clients per role, cases in the demo town and in another."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from stadtbote.reports import service
+from stadtbote.reports.models import Case, Category, Department
+from stadtbote.tenants.models import Municipality, StaffMembership
+from tests.conftest import ALTSTADT
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=BERLIN)
+
+
+@pytest.fixture(autouse=True)
+def empty_rate_limits(db: None) -> None:
+    cache.clear()
+
+
+def report(tenant: Municipality, when: datetime = MONDAY_10, **extra: object) -> Case:
+    body = {
+        "category": "schlagloch",
+        "lat": ALTSTADT[0],
+        "lon": ALTSTADT[1],
+        "address": "Lange Straße 12",
+        "description": "Tiefes Loch, gemeldet von Ada Muster, Tel. 0151 000000",
+        "answers": {"size": "large"},
+        "name": "Ada Muster",
+        "email": "ada@example.org",
+        **extra,
+    }
+    return service.create_case(tenant, body, now=when)
+
+
+def signed_in(tenant: Municipality, role: str) -> Client:
+    user = get_user_model().objects.get(username=_demo_user(role))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+def _demo_user(role: str) -> str:
+    return {
+        "admin": "admin@musterstadt.example",
+        "publisher": "presse@musterstadt.example",
+        "caseworker": "sachbearbeitung@musterstadt.example",
+        "viewer": "lesend@musterstadt.example",
+    }[role]
+
+
+@pytest.fixture
+def caseworker(tenant: Municipality) -> Client:
+    return signed_in(tenant, "caseworker")
+
+
+@pytest.fixture
+def viewer(tenant: Municipality) -> Client:
+    return signed_in(tenant, "viewer")
+
+
+@pytest.fixture
+def publisher(tenant: Municipality) -> Client:
+    return signed_in(tenant, "publisher")
+
+
+@pytest.fixture
+def other_town(db: None) -> Municipality:
+    town = Municipality.objects.create(
+        slug="nachbarort", name="Nachbarort", center_lat=52.0, center_lon=9.0
+    )
+    department = Department.objects.create(tenant=town, slug="bauhof", name={"de": "Bauhof"})
+    Category.objects.create(
+        tenant=town, slug="schlagloch", name={"de": "Schlagloch"}, department=department
+    )
+    return town
+
+
+@pytest.fixture
+def other_town_worker(other_town: Municipality) -> Client:
+    user = get_user_model().objects.create_user("bauhof@nachbarort.example")
+    StaffMembership.objects.create(user=user, tenant=other_town, role="caseworker")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client

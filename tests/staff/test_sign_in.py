@@ -1,0 +1,95 @@
+"""Signing in to one town's console: Argon2 hashes, one answer for every failure, a limit on
+guessing, and no way out to another site."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from stadtbote.staff.access import SESSION_SECONDS
+from stadtbote.staff.views.auth import TRIES_PER_ACCOUNT
+
+PASSWORD = "Fahrradweg-Ampel-2026"
+WORKER = "sachbearbeitung@musterstadt.example"
+
+
+@pytest.fixture
+def with_password(tenant):
+    user = get_user_model().objects.get(username=WORKER)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def sign_in(client: Client, username: str = WORKER, password: str = PASSWORD, **extra):
+    return client.post(
+        "/musterstadt/staff/login", {"username": username, "password": password, **extra}
+    )
+
+
+def test_passwords_are_stored_as_argon2id_hashes(with_password):
+    assert with_password.password.startswith("argon2$argon2id$")
+
+
+def test_a_case_worker_signs_in_and_lands_on_the_reports(client, with_password):
+    response = sign_in(client)
+    assert (response.status_code, response["Location"]) == (302, "/musterstadt/staff/")
+    assert client.get("/musterstadt/staff/")["Location"] == "/musterstadt/staff/cases/"
+    assert client.session.get_expiry_age() == SESSION_SECONDS
+
+
+def test_a_wrong_password_and_another_towns_account_get_the_same_answer(
+    client, with_password, other_town_worker
+):
+    wrong = sign_in(client, password="falsch")
+    user = get_user_model().objects.get(username="bauhof@nachbarort.example")
+    user.set_password(PASSWORD)
+    user.save()
+    foreign = sign_in(client, username=user.username)
+    assert wrong.status_code == foreign.status_code == 400
+    assert "E-Mail-Adresse oder Passwort falsch." in wrong.content.decode()
+    assert "E-Mail-Adresse oder Passwort falsch." in foreign.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_guessing_is_stopped_after_a_few_tries_even_with_the_right_password(client, with_password):
+    for _ in range(TRIES_PER_ACCOUNT):
+        assert sign_in(client, password="falsch").status_code == 400
+    assert sign_in(client).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_page_to_return_to_must_be_inside_this_towns_console(client, with_password):
+    response = sign_in(client, next="https://evil.example/musterstadt/staff/")
+    assert response["Location"] == "/musterstadt/staff/"
+    client.logout()
+    response = sign_in(client, next="/musterstadt/staff/cases/?state=all")
+    assert response["Location"] == "/musterstadt/staff/cases/?state=all"
+
+
+def test_signing_out_needs_a_post_and_ends_the_session(caseworker):
+    assert caseworker.get("/musterstadt/staff/logout").status_code == 405
+    assert caseworker.post("/musterstadt/staff/logout").status_code == 302
+    assert caseworker.get("/musterstadt/staff/cases/").status_code == 302
+
+
+def test_the_sign_in_page_speaks_german_and_english(client, tenant):
+    assert (
+        "Anmelden"
+        in client.get("/musterstadt/staff/login", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    )
+    assert (
+        "Sign in"
+        in client.get("/musterstadt/staff/login", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+
+
+def test_an_unknown_town_has_no_sign_in_page(client, db):
+    assert client.get("/nirgendwo/staff/login").status_code == 404
+
+
+def test_signing_in_often_with_the_right_password_is_never_blocked(client, with_password):
+    for _ in range(TRIES_PER_ACCOUNT + 2):
+        assert sign_in(client).status_code == 302
+        client.logout()
