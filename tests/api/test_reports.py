@@ -8,7 +8,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from stadtbote.api import reports as reports_api
 from stadtbote.reports import service
 from stadtbote.reports.models import Case, CasePhoto
 from tests.conftest import ALTSTADT
@@ -98,7 +97,7 @@ def test_reporting_is_rate_limited_per_address(api, tenant, monkeypatch):
     from django.core.cache import cache
 
     cache.clear()
-    monkeypatch.setattr(reports_api, "REPORTS_PER_HOUR", 2)
+    monkeypatch.setattr(service, "REPORTS_PER_HOUR", 2)
     assert [call(api, "POST", "musterstadt/reports", BODY)[0] for _ in range(3)] == [201, 201, 429]
 
 

@@ -54,6 +54,25 @@ def _numbers(ctx: dict[str, Any]) -> str:
     return "/musterstadt/reports/numbers"
 
 
+def _case(ctx: dict[str, Any]) -> str:
+    from stadtbote.reports import service
+
+    case = service.create_case(
+        ctx["tenant"],
+        {"category": "muell", "lat": 51.673, "lon": 8.345, "address": "Marktplatz 1"},
+    )
+    service.moderate(case, "Sperrmüll am Marktplatz", True, None)
+    service.reply(case, "Wird morgen abgeholt.", None)
+    return f"/musterstadt/reports/{case.public_id}?new=1"
+
+
+def _follow_link(ctx: dict[str, Any]) -> str:
+    from stadtbote.reports import following, service
+
+    case = service.create_case(ctx["tenant"], {"category": "muell", "address": "Marktplatz 1"})
+    return f"/musterstadt/reports/follow/{following.email_token(case, 'a@example.org')}"
+
+
 def _fixed(path: str) -> Callable[[dict[str, Any]], str]:
     return lambda ctx: path
 
@@ -73,6 +92,10 @@ PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "privacy notice": _fixed("/musterstadt/privacy"),
     "imprint": _fixed("/musterstadt/imprint"),
     "numbers on reports": _numbers,
+    "report a problem": _fixed("/musterstadt/report"),
+    "a report": _case,
+    "my reports": _subscribed("/musterstadt/reports/mine"),
+    "follow confirmation": _follow_link,
     "offline page": _fixed("/musterstadt/offline"),
     "e-mail confirmation": _confirm,
     "invalid confirmation link": _fixed("/musterstadt/confirm/not-a-token"),

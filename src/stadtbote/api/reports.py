@@ -14,17 +14,17 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from stadtbote.api.auth import SubscriberToken
 from stadtbote.api.schemas import ErrorOut
 from stadtbote.api.views import cached_json, client_ip, tenant_or_404
 from stadtbote.core.errors import NotFound, RateLimited
 from stadtbote.core.ratelimit import allow
-from stadtbote.reports import media, photos, service, stats
+from stadtbote.reports import following, media, photos, service, stats
 from stadtbote.reports.models import Case, CasePhoto, Category
 from stadtbote.reports.states import open311_status
 
 router = Router(tags=["reports"])
 
-REPORTS_PER_HOUR = 10  # per client address and town: a busy street fair, not a bot
 UPLOAD_TOKEN_MAX_AGE = 3600
 _SALT = "stadtbote.reports.upload"
 
@@ -106,7 +106,7 @@ def statistics_csv(request: HttpRequest, tenant: str) -> HttpResponse:
 )
 def create(request: HttpRequest, tenant: str, payload: ReportIn) -> Status:
     t = tenant_or_404(tenant)
-    if not allow("report", f"{t.pk}:{client_ip(request)}", REPORTS_PER_HOUR, 3600):
+    if not allow("report", f"{t.pk}:{client_ip(request)}", service.REPORTS_PER_HOUR, 3600):
         raise RateLimited("too many reports from this address; try again later")
     case = service.create_case(t, payload.model_dump())
     token = signing.dumps(str(case.public_id), salt=_SALT)
@@ -141,6 +141,38 @@ def add_photo(
         return Status(413, {"detail": "photo: too large", "code": "too_large", "field": "photo"})
     stored = media.add_photo(case, photo.read(photos.MAX_UPLOAD_BYTES + 1))
     return Status(201, {"width": stored.width, "height": stored.height})
+
+
+class FollowIn(Schema):
+    email: str = Field("", max_length=254)
+
+
+FOLLOW_MAILS_PER_HOUR = 10
+
+
+@router.post(
+    "/{tenant}/reports/{report_id}/followers",
+    response={201: dict, 202: dict, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Follow a report: as the subscriber of the bearer token, or by e-mail (a "
+    "confirmation link is sent; 202)",
+)
+def follow(request: HttpRequest, tenant: str, report_id: str, payload: FollowIn) -> Status:
+    case = _case(tenant, report_id)
+    header = request.headers.get("Authorization", "")
+    if header:
+        subscriber = SubscriberToken().authenticate(request, header.removeprefix("Bearer ").strip())
+        if subscriber is None or subscriber.tenant_id != case.tenant_id:
+            return Status(
+                401, {"detail": "token: not a subscriber of this town", "code": "unauthorized"}
+            )
+        added = following.follow_as_subscriber(case, subscriber)
+        return Status(201, {"following": True, "new": added})
+    if not allow(
+        "follow-mail", f"{case.tenant_id}:{client_ip(request)}", FOLLOW_MAILS_PER_HOUR, 3600
+    ):
+        raise RateLimited("too many requests from this address; try again later")
+    following.request_email_follow(case, payload.email, case.tenant.default_language)
+    return Status(202, {"following": False, "confirmation_sent": True})
 
 
 @router.get("/{tenant}/reports/{report_id}", summary="A report as the public may see it")

@@ -16,11 +16,20 @@ from stadtbote.reports.models import Case, CaseEvent, CasePhoto, EventKind
 MAX_PHOTOS = 3
 
 
-def add_photo(case: Case, upload: bytes) -> CasePhoto:
+def check(upload: bytes) -> photos.Photo:
+    """Process an upload, or refuse it with an error naming the field."""
     try:
-        processed = photos.process(upload)
+        return photos.process(upload)
     except photos.PhotoRejected as exc:
         raise InvalidInput(str(exc), field="photo", code=exc.code) from None
+
+
+def add_photo(case: Case, upload: bytes) -> CasePhoto:
+    return store(case, check(upload))
+
+
+def store(case: Case, processed: photos.Photo) -> CasePhoto:
+    """Save an already processed photo (see ``check``) with the case."""
     with transaction.atomic():
         # Lock the case so two parallel uploads cannot both be the third.
         Case.objects.select_for_update().filter(pk=case.pk).first()

@@ -23,6 +23,7 @@ from stadtbote.reports.states import OPEN, CaseStatus, answers_the_reporter, tra
 from stadtbote.tenants.models import ApiKey, Municipality, StaffMembership
 
 MAX_DESCRIPTION = 5000
+REPORTS_PER_HOUR = 10  # per client address and town: a busy street fair, not a bot
 EARTH_RADIUS_M = 6_371_000
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from stadtbote.core.mail import send_with_retry
@@ -86,3 +87,47 @@ def resend_notices(notice_ids: list[int], attempt: int) -> int:
             run_after=timezone.now() + timedelta(seconds=MAIL_RETRY.delay(attempt)),
         )
     return len(retry)
+
+
+@task(queue_name="send", priority=10)
+def send_follow_confirmation(case_id: int, email: str, language: str, attempt: int = 1) -> str:
+    """Mail the link that confirms following a report by e-mail; retried with backoff."""
+    from stadtbote.reports.following import LINK_VALID_S, email_token
+
+    case = Case.objects.select_related("tenant").filter(pk=case_id).first()
+    if case is None:
+        return "skipped"
+    link = f"{settings.PUBLIC_URL}/{case.tenant.slug}/reports/follow/{email_token(case, email)}"
+    with translation.override(language):
+        subject = _("[%(town)s] Confirm: follow report %(number)s") % {
+            "town": case.tenant.name,
+            "number": case.number,
+        }
+        body = "\n".join(
+            [
+                _("Someone (hopefully you) asked to follow report %(number)s by e-mail.")
+                % {"number": case.number},
+                "",
+                _("To get a mail on every public change, open this link within %(days)s days:")
+                % {"days": LINK_VALID_S // 86400},
+                link,
+                "",
+                _("If it was not you, ignore this mail; nothing will be sent to you."),
+            ]
+        )
+    mail = EmailMessage(
+        subject,
+        body,
+        from_email=from_address(case.tenant.name),
+        to=[email],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    return send_with_retry(
+        mail,
+        MAIL_RETRY,
+        attempt,
+        lambda when: enqueue_on_commit(
+            send_follow_confirmation, case_id, email, language, attempt + 1, run_after=when
+        ),
+        f"follow confirmation for case {case_id}",
+    )

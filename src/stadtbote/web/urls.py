@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stadtbote.web.views import app, links, public, pwa, reports
+from stadtbote.web.views import app, case_page, links, public, pwa, reporting, reports
 
 app_name = "web"
 urlpatterns = [
@@ -18,6 +18,13 @@ urlpatterns = [
     path("<slug:tenant>/privacy", public.legal, {"kind": "privacy"}, name="privacy"),
     path("<slug:tenant>/imprint", public.legal, {"kind": "imprint"}, name="imprint"),
     path("<slug:tenant>/reports/numbers", reports.numbers, name="report-numbers"),
+    path("<slug:tenant>/report", reporting.report, name="report"),
+    path("<slug:tenant>/reports/mine", case_page.mine, name="my-reports"),
+    path(
+        "<slug:tenant>/reports/follow/<str:token>", case_page.confirm_follow, name="follow-confirm"
+    ),
+    path("<slug:tenant>/reports/<uuid:report_id>", case_page.case_page, name="case"),
+    path("<slug:tenant>/reports/<uuid:report_id>/follow", case_page.follow, name="follow"),
     path("<slug:tenant>/start", app.onboarding, name="start"),
     path("<slug:tenant>/inbox", app.inbox, name="inbox"),
     path("<slug:tenant>/inbox/read", app.mark_read, name="read"),

@@ -82,6 +82,7 @@
       lat.value = latlng.lat.toFixed(6);
       lon.value = latlng.lng.toFixed(6);
       draw(announce);
+      document.dispatchEvent(new CustomEvent("stadtbote:point"));
     }
 
     map.on("click", function (e) { set(e.latlng, true); });
@@ -128,9 +129,17 @@
     });
   }
 
+  function pointMap(el) {
+    var map = baseMap(el);
+    var at = [parseFloat(el.getAttribute("data-lat")), parseFloat(el.getAttribute("data-lon"))];
+    map.setView(at, 17);
+    L.circleMarker(at, { radius: 9, color: "#8b0000", weight: 3, fillOpacity: 0.4 }).addTo(map);
+  }
+
   document.querySelectorAll("[data-map]").forEach(function (el) {
     var kind = el.getAttribute("data-map");
     if (kind === "message") messageMap(el);
     else if (kind === "pick") pickMap(el);
+    else if (kind === "point") pointMap(el);
   });
 })();
