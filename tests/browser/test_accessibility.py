@@ -73,6 +73,13 @@ def _follow_link(ctx: dict[str, Any]) -> str:
     return f"/musterstadt/reports/follow/{following.email_token(case, 'a@example.org')}"
 
 
+def _unfollow_link(ctx: dict[str, Any]) -> str:
+    from stadtbote.reports import following, service
+
+    case = service.create_case(ctx["tenant"], {"category": "muell", "address": "Marktplatz 1"})
+    return f"/musterstadt/reports/unfollow/{following.unfollow_token(case, 'a@example.org')}"
+
+
 def _fixed(path: str) -> Callable[[dict[str, Any]], str]:
     return lambda ctx: path
 
@@ -96,6 +103,7 @@ PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "a report": _case,
     "my reports": _subscribed("/musterstadt/reports/mine"),
     "follow confirmation": _follow_link,
+    "stop mails about a report": _unfollow_link,
     "offline page": _fixed("/musterstadt/offline"),
     "e-mail confirmation": _confirm,
     "invalid confirmation link": _fixed("/musterstadt/confirm/not-a-token"),

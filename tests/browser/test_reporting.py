@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from stadtbote.reports import service
 from stadtbote.reports.models import Case
 from tests.browser.support import tab_to
 from tests.conftest import ALTSTADT
+from tests.support import cases
 
 
 @pytest.fixture
@@ -25,15 +25,7 @@ def photo_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def nearby_case(tenant) -> Case:
-    return service.create_case(
-        tenant,
-        {
-            "category": "schlagloch",
-            "lat": ALTSTADT[0],
-            "lon": ALTSTADT[1],
-            "answers": {"size": "small"},
-        },
-    )
+    return cases.report(tenant)
 
 
 def test_a_citizen_reports_a_pothole_by_keyboard_and_is_offered_the_one_nearby(

@@ -58,3 +58,60 @@ def test_screenshots_of_the_main_screens(size: str, browser: Browser, live_serve
         shoot(page, f"accessibility-{size}")
     finally:
         context.close()
+
+
+def test_screenshots_of_reporting_and_the_staff_console(browser: Browser, live_server, tenant):
+    import io
+
+    from django.contrib.auth import get_user_model
+    from PIL import Image
+
+    from stadtbote.reports import media, service
+
+    reports = [
+        ("schlagloch", (51.6735, 8.3442), "Lange Straße 12", {"size": "large"}, "Tiefes Loch"),
+        ("strassenlaterne", (51.6712, 8.3481), "Marktplatz", {}, "Laterne bleibt dunkel"),
+        ("muell", (51.6750, 8.3410), "Parkplatz Am Bahnhof", {}, "Sperrmüll abgeladen"),
+    ]
+    cases = [
+        service.create_case(
+            tenant,
+            {"category": c, "lat": p[0], "lon": p[1], "address": a, "answers": q,
+             "description": d, "email": "ada@example.org"},
+        )
+        for c, p, a, q, d in reports
+    ]  # fmt: skip
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (96, 96, 90)).save(picture, "JPEG")
+    media.add_photo(cases[0], picture.getvalue())
+    service.reply(cases[1], "Die Stadtwerke sind informiert.", None)
+    user = get_user_model().objects.get(username="sachbearbeitung@musterstadt.example")
+    user.set_password("Screenshot-2026")
+    user.save()
+    phone = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["phone"], locale="de-DE", device_scale_factor=1
+    )
+    desktop = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["desktop"], locale="de-DE", device_scale_factor=1
+    )
+    try:
+        page = phone.new_page()
+        page.goto("/musterstadt/report")
+        page.locator("#cat-schlagloch").check()
+        shoot(page, "report-phone")
+        page.goto(f"/musterstadt/reports/{cases[1].public_id}?new=1")
+        shoot(page, "report-page-phone")
+        page = desktop.new_page()
+        page.goto("/musterstadt/staff/login")
+        page.locator("#username").fill(user.username)
+        page.locator("#password").fill("Screenshot-2026")
+        page.locator("#password").press("Enter")
+        page.wait_for_url("**/staff/cases/")
+        shoot(page, "staff-queue-desktop")
+        page.goto(f"/musterstadt/staff/cases/{cases[0].number}")
+        shoot(page, "staff-case-desktop")
+        page.goto("/musterstadt/staff/numbers")
+        shoot(page, "staff-numbers-desktop")
+    finally:
+        phone.close()
+        desktop.close()

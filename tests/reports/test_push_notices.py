@@ -10,22 +10,14 @@ from stadtbote.reports.models import Case, CaseEvent, CaseNotice, Follower
 from stadtbote.subscribers import service as subscribers
 from stadtbote.subscribers.models import Channel, Subscriber
 from tests.conftest import ALTSTADT, point_place, push_channel
+from tests.support import cases
 from tests.support.tasks import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def report(tenant) -> Case:
-    return service.create_case(
-        tenant,
-        {
-            "category": "schlagloch",
-            "lat": ALTSTADT[0],
-            "lon": ALTSTADT[1],
-            "answers": {"size": "small"},
-            "email": "ada@example.org",
-        },
-    )
+    return cases.report(tenant, email="ada@example.org")
 
 
 def follower(tenant, case, push_service, name: str, language: str = "de") -> Subscriber:

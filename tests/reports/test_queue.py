@@ -12,16 +12,14 @@ from django.contrib.auth import get_user_model
 from stadtbote.core.errors import InvalidInput
 from stadtbote.reports import queue, service
 from stadtbote.reports.models import Category
-from tests.conftest import ALTSTADT
+from tests.support import cases
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=BERLIN)
 
 
 def report(tenant, when=MONDAY_10, **extra):
-    body = {"category": "schlagloch", "lat": ALTSTADT[0], "lon": ALTSTADT[1], **extra}
-    body.setdefault("answers", {"size": "large"} if body["category"] == "schlagloch" else {})
-    return service.create_case(tenant, body, now=when)
+    return cases.report(tenant, when, **extra)
 
 
 def listed(tenant, now, **filters):

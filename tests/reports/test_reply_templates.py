@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from stadtbote.reports import service, templates
+from stadtbote.reports import templates
 from stadtbote.reports.models import Category, ReplyTemplate
-from tests.conftest import ALTSTADT
+from tests.support import cases
 
 
 @pytest.fixture
 def case(tenant):
-    return service.create_case(
-        tenant,
-        {
-            "category": "schlagloch",
-            "lat": ALTSTADT[0],
-            "lon": ALTSTADT[1],
-            "address": "Lange Straße 12",
-            "answers": {"size": "large"},
-        },
-    )
+    return cases.report(tenant, address="Lange Straße 12")
 
 
 def test_placeholders_are_filled_from_the_case_in_the_chosen_language(case):

@@ -28,6 +28,7 @@ def test_the_case_page_shows_everything_staff_need(caseworker, case):
         "Tiefes Loch",
         "Civil Engineering Office",
         "Reported",
+        "größer / larger",  # the answer's name, not its key
     ):
         assert expected in page
     assert 'id="case-map"' in page

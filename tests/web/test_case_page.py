@@ -11,24 +11,18 @@ from PIL import Image
 from stadtbote.reports import following, media, service
 from stadtbote.reports.models import Case, Follower
 from stadtbote.tenants.models import Municipality
-from tests.conftest import ALTSTADT
+from tests.support import cases
 from tests.support.tasks import drain
 from tests.web.support import sign_up, text
 
 
 def report(tenant) -> Case:
-    return service.create_case(
+    return cases.report(
         tenant,
-        {
-            "category": "schlagloch",
-            "lat": ALTSTADT[0],
-            "lon": ALTSTADT[1],
-            "address": "Lange Straße 12",
-            "description": "Loch vor dem Haus von Familie Schmidt, Tel. 0151 000",
-            "answers": {"size": "small"},
-            "name": "Ada Muster",
-            "email": "ada@example.org",
-        },
+        address="Lange Straße 12",
+        description="Loch vor dem Haus von Familie Schmidt, Tel. 0151 000",
+        name="Ada Muster",
+        email="ada@example.org",
     )
 
 
@@ -98,6 +92,9 @@ def test_a_subscriber_follows_with_one_press_and_sees_it_under_my_reports(client
     mine = text(client.get("/musterstadt/reports/mine", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Report 1: Pothole or road damage" in mine
     assert "followed" in mine
+    stopped = client.post(f"/musterstadt/reports/{case.public_id}/follow", {"stop": "1"})
+    assert stopped["Location"].endswith("?followed=stopped#follow")
+    assert not Follower.objects.filter(case=case, subscriber=sub).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,3 +143,23 @@ def test_a_wrong_address_is_shown_next_to_the_field(client, tenant):
 def test_my_reports_without_a_subscription_explains_how(client, tenant):
     page = text(client.get("/musterstadt/reports/mine", HTTP_ACCEPT_LANGUAGE="en"))
     assert "once you have subscribed on this device" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_notice_mail_carries_a_one_click_link_to_stop_them(tenant, smtp, settings):
+    from django.test import Client
+
+    case = report(tenant)
+    service.reply(case, "Wir kümmern uns.", None)
+    drain()
+    [mail] = smtp.received
+    header = "".join(str(mail.message["List-Unsubscribe"]).split()).strip("<>")
+    assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert header in mail.message.get_content()
+    path = header.removeprefix(settings.PUBLIC_URL)
+    strict = Client(enforce_csrf_checks=True)  # as a mail client posts: no CSRF token
+    assert "No more mails" in text(strict.get(path, HTTP_ACCEPT_LANGUAGE="en"))
+    assert Follower.objects.filter(case=case, email="ada@example.org").exists()
+    assert strict.post(path, {"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert not Follower.objects.filter(case=case, email="ada@example.org").exists()
+    assert strict.get(path[:-3]).status_code == 404

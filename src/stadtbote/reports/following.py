@@ -69,3 +69,29 @@ def confirm_email_follow(case: Case, email: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+UNFOLLOW_SALT = "stadtbote.reports.unfollow"
+
+
+def unfollow_token(case: Case, email: str) -> str:
+    """For the link in every notice mail; it does not expire (a stop link must always work)."""
+    return signing.dumps(
+        {"c": str(case.public_id), "e": email.lower()}, salt=UNFOLLOW_SALT, compress=True
+    )
+
+
+def read_unfollow_token(token: str) -> tuple[str, str] | None:
+    try:
+        data = signing.loads(token, salt=UNFOLLOW_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not {"c", "e"} <= data.keys():
+        return None
+    return str(data["c"]), str(data["e"])
+
+
+def unfollow_email(case: Case, email: str) -> int:
+    """Stop mails about ``case`` to ``email`` (the reporter's too); returns how many stopped."""
+    deleted, _ = Follower.objects.filter(case=case, email__iexact=email).delete()
+    return deleted

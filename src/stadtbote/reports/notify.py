@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import smtplib
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from stadtbote.core.retry import RetryPolicy
+from stadtbote.reports import following
 from stadtbote.reports.models import CaseEvent, CaseNotice, EventKind, Follower, NoticeStatus
 from stadtbote.subscribers.models import Channel, ChannelStatus, ChannelType
 from stadtbote.subscribers.tasks import from_address
@@ -161,7 +163,16 @@ def _mail(notice: CaseNotice) -> EmailMessage:
             lines.append(_("This problem had already been reported; we handle it there."))
         if event.text:
             lines += ["", event.text]
-        lines += ["", _("Thank you for helping %(town)s.") % {"town": tenant.name}]
+        stop = (
+            f"{settings.PUBLIC_URL}/{tenant.slug}/reports/unfollow/"
+            f"{following.unfollow_token(case, notice.address)}"
+        )
+        lines += [
+            "",
+            _("Thank you for helping %(town)s.") % {"town": tenant.name},
+            "",
+            _("No more mails about this report: %(link)s") % {"link": stop},
+        ]
         subject = _("[%(town)s] Report %(number)s: update") % {
             "town": tenant.name,
             "number": case.number,
@@ -171,5 +182,11 @@ def _mail(notice: CaseNotice) -> EmailMessage:
         "\n".join(lines),
         from_email=from_address(tenant.name),
         to=[notice.address],
-        headers={"Auto-Submitted": "auto-generated", "X-Stadtbote-Case": str(case.public_id)},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Stadtbote-Case": str(case.public_id),
+            # RFC 8058 one-click: the mail client POSTs to the link; the signed token authorises.
+            "List-Unsubscribe": f"<{stop}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )

@@ -23,6 +23,7 @@ urlpatterns = [
     path(
         "<slug:tenant>/reports/follow/<str:token>", case_page.confirm_follow, name="follow-confirm"
     ),
+    path("<slug:tenant>/reports/unfollow/<str:token>", case_page.unfollow, name="unfollow"),
     path("<slug:tenant>/reports/<uuid:report_id>", case_page.case_page, name="case"),
     path("<slug:tenant>/reports/<uuid:report_id>/follow", case_page.follow, name="follow"),
     path("<slug:tenant>/start", app.onboarding, name="start"),

@@ -36,6 +36,11 @@ EVENT_WORDS = {
     "reminded": pgettext_lazy("case event", "Reminder sent to the department"),
     "escalated": pgettext_lazy("case event", "Deadline missed: head of department told"),
 }
+ACTORS = {
+    "citizen": pgettext_lazy("case actor", "citizen"),
+    "app": pgettext_lazy("case actor", "client app"),
+    "system": pgettext_lazy("case actor", "system"),
+}
 STATES = [
     ("open", _("Open")),
     ("closed", _("Done")),
@@ -125,7 +130,7 @@ def _history(case: Case) -> list[dict[str, Any]]:
         {
             "event": e,
             "what": EVENT_WORDS.get(e.kind, e.kind),
-            "who": e.actor.get_username() if e.actor else e.actor_label,
+            "who": e.actor.get_username() if e.actor else ACTORS.get(e.actor_label, e.actor_label),
             "old": STATUS_WORDS.get(e.old_status, e.old_status),
             "new": STATUS_WORDS.get(e.new_status, e.new_status),
         }
@@ -191,13 +196,16 @@ def render_case(
 
 def _answers(case: Case, lang: str, default: str) -> list[tuple[str, str]]:
     """The extra questions' answers, labelled with the question text."""
-    labels = {q["code"]: q.get("description") or q["code"] for q in case.category.questions}
+    questions = {q["code"]: q for q in case.category.questions}
     shown = []
     for code, value in case.answers.items():
-        label = labels.get(code, code)
+        q = questions.get(code, {})
+        label = q.get("description") or code
         if isinstance(label, dict):
             label = text(label, lang, default)
-        shown.append((str(label), ", ".join(value) if isinstance(value, list) else str(value)))
+        names = {str(v["key"]): v.get("name", v["key"]) for v in q.get("values", [])}
+        values = value if isinstance(value, list) else [value]
+        shown.append((str(label), ", ".join(str(names.get(str(v), v)) for v in values)))
     return shown
 
 

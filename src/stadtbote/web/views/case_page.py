@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stadtbote.core import ratelimit
@@ -87,6 +88,9 @@ def follow(request: HttpRequest, tenant: str, report_id: str) -> HttpResponse:
     subscriber = current_subscriber(request, t)
     base = f"/{t.slug}/reports/{case.public_id}"
     if subscriber is not None:
+        if request.POST.get("stop") == "1":
+            Follower.objects.filter(case=case, subscriber=subscriber).delete()
+            return HttpResponseRedirect(f"{base}?followed=stopped#follow")
         following.follow_as_subscriber(case, subscriber)
         return HttpResponseRedirect(f"{base}?followed=app#follow")
     ip = request.META.get("REMOTE_ADDR", "")
@@ -151,3 +155,18 @@ def mine(request: HttpRequest, tenant: str) -> HttpResponse:
         t,
         {"nav": "report", "rows": rows, "subscriber": subscriber},
     )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a CSRF token; the token authorises.
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unfollow(request: HttpRequest, tenant: str, token: str) -> HttpResponse:
+    t = tenant_or_404(tenant)
+    found = following.read_unfollow_token(token)
+    case = Case.objects.filter(tenant=t, public_id=found[0]).first() if found else None
+    if case is None or found is None:
+        return page(request, "web/unfollow.html", t, {"state": "invalid"}, status=404)
+    if request.method == "POST":
+        following.unfollow_email(case, found[1])
+        return page(request, "web/unfollow.html", t, {"state": "done", "case": case})
+    return page(request, "web/unfollow.html", t, {"state": "ask", "case": case, "token": token})
