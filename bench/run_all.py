@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, bool, int]] = {
     "email_fanout": ("email_fanout.py", True, 300),
     "fanout_memory": ("fanout_memory.py", False, 300),
     "message_page": ("message_page.py", True, 420),
+    "staff_queue": ("staff_queue.py", True, 300),
 }
 
 
