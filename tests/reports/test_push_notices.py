@@ -84,6 +84,7 @@ def test_a_subscription_the_push_service_calls_gone_is_removed(tenant, push_serv
     drain()
     notice = CaseNotice.objects.get(channel="webpush")
     assert notice.status == "failed"
+    assert "410" in notice.reason
     assert not Channel.objects.filter(address__endswith="/sub/dora").exists()
 
 
@@ -115,3 +116,73 @@ def test_a_subscriber_who_also_gave_their_e_mail_gets_one_mail(tenant, push_serv
     service.reply(case, "Erledigt.", None)
     drain()
     assert [r.rcpt_tos for r in smtp.received] == [["ada@example.org"]]
+
+
+def test_a_followers_confirmed_e_mail_channel_is_mailed_and_an_unconfirmed_one_is_not(
+    tenant, push_service, smtp
+):
+    case = report(tenant)
+    gerd = follower(tenant, case, push_service, "gerd")
+    hanna = follower(tenant, case, push_service, "hanna")
+    for sub, address, status in [
+        (gerd, "Gerd@Example.org", "confirmed"),
+        (hanna, "hanna@example.org", "pending"),
+    ]:
+        Channel.objects.create(
+            tenant=tenant,
+            subscriber=sub,
+            type="email",
+            status=status,
+            address=address,
+            address_key=address.lower(),
+        )
+    service.reply(case, "Wir sind dran.", None)
+    drain()
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == ["ada@example.org", "gerd@example.org"]
+    assert push_service.wait_for(2)
+    assert {r.endpoint for r in push_service.received} == {"sub/gerd", "sub/hanna"}
+
+
+def test_a_sent_notice_is_never_pushed_again(tenant, push_service, smtp):
+    case = report(tenant)
+    follower(tenant, case, push_service, "ida")
+    service.reply(case, "Erledigt.", None)
+    drain()
+    assert push_service.wait_for(1)
+    event = CaseEvent.objects.get(case=case, kind="reply")
+    assert notify.send(notify.prepare(event.pk)) == []
+    assert notify.send(list(CaseNotice.objects.values_list("pk", flat=True))) == []
+    assert push_service.settle()
+    assert len(push_service.received_for("ida")) == 1
+    assert len(smtp.received) == 1
+
+
+def test_each_change_is_a_notification_of_its_own(tenant, push_service, smtp):
+    case = report(tenant)
+    follower(tenant, case, push_service, "jakob")
+    service.change_status(case, "in_progress", None, text="Wir schauen es uns an.")
+    service.change_status(case, "resolved", None, text="Repariert.")
+    drain()
+    assert push_service.wait_for(2)
+    got = push_service.received_for("jakob")
+    assert sorted(r.payload["title"] for r in got) == [
+        "Meldung 1: erledigt",
+        "Meldung 1: in Bearbeitung",
+    ]
+    # Different tags, so the second one alerts again instead of silently replacing the first.
+    assert len({r.payload["id"] for r in got}) == 2
+
+
+def test_a_follower_whose_subscription_is_gone_before_sending_is_not_pushed(
+    tenant, push_service, smtp
+):
+    case = report(tenant)
+    sub = follower(tenant, case, push_service, "klara")
+    service.reply(case, "Erledigt.", None)
+    event = CaseEvent.objects.get(case=case, kind="reply")
+    ids = notify.prepare(event.pk)
+    Channel.objects.filter(subscriber=sub).delete()
+    notify.send(ids)
+    notice = CaseNotice.objects.get(channel="webpush")
+    assert (notice.status, notice.reason) == ("failed", "subscription gone")
+    assert push_service.received == []

@@ -57,3 +57,49 @@ def test_inactive_templates_and_other_towns_templates_are_not_offered(case, db):
     slugs = [t.slug for t in templates.for_case(case)]
     assert "erledigt" not in slugs
     assert "fremd" not in slugs
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{number.__class__}", "{0.__class__}", "{town.__init__.__globals__}", "{number[0]}", "{}"],
+)
+def test_a_stored_template_cannot_reach_into_python_objects(case, text):
+    template = ReplyTemplate(tenant=case.tenant, slug="boese", title={"de": "x"}, text={"de": text})
+    assert templates.render(template, case, "de") == text
+
+
+def test_a_missing_language_falls_back_to_the_towns_language(case):
+    template = ReplyTemplate(
+        tenant=case.tenant, slug="nur-de", title={"de": "x"}, text={"de": "Meldung {number}"}
+    )
+    assert templates.render(template, case, "tr") == "Meldung 1"
+
+
+def test_a_report_without_an_address_is_named_by_its_place(tenant):
+    case = cases.report(tenant)
+    template = ReplyTemplate(tenant=tenant, slug="ort", title={"de": "x"}, text={"de": "{address}"})
+    assert templates.render(template, case, "de") == "51.67300, 8.34500"
+
+
+def test_the_demo_town_has_five_templates_in_german_and_english(tenant):
+    demo = ReplyTemplate.objects.filter(tenant=tenant)
+    assert sorted(demo.values_list("status", flat=True)) == [
+        "forwarded",
+        "in_progress",
+        "rejected",
+        "resolved",
+        "scheduled",
+    ]
+    for template in demo:
+        assert set(template.title) == set(template.text) == {"de", "en"}
+
+
+def test_loading_the_demo_again_keeps_one_of_each_and_the_towns_own_wording(tenant):
+    from stadtbote.ops.demo import load_demo
+
+    ReplyTemplate.objects.filter(tenant=tenant, slug="erledigt").update(
+        text={"de": "Ist repariert.", "en": "Fixed."}
+    )
+    load_demo(say=lambda _: None)
+    assert ReplyTemplate.objects.filter(tenant=tenant).count() == 5
+    assert ReplyTemplate.objects.get(tenant=tenant, slug="erledigt").text["de"] == "Ist repariert."

@@ -12,6 +12,7 @@ from PIL import Image
 
 from stadtbote.reports import service
 from stadtbote.reports.models import Case, CasePhoto, Follower
+from stadtbote.web.views import reporting
 from tests.conftest import ALTSTADT
 from tests.web.support import sign_up, text
 
@@ -80,7 +81,8 @@ def test_an_anonymous_report_with_only_an_address_is_fine(client, tenant):
         ({"category": ""}, "category", "Choose what you want to report."),
         ({"lat": "", "lon": "", "address": ""}, "location", "Set the place on the map or"),
         ({"lat": "48.1", "lon": "11.6"}, "location", "This place is outside the town."),
-        ({"q-schlagloch-size": ""}, "questions", "Please answer the questions marked"),
+        ({"q-schlagloch-size": ""}, "q-schlagloch-size", "Please answer the questions marked"),
+        ({"q-schlagloch-size": "huge"}, "q-schlagloch-size", "Please answer the questions marked"),
         ({"email": "kein-at"}, "email", "This is not a valid e-mail address."),
     ],
 )
@@ -94,6 +96,31 @@ def test_each_mistake_is_shown_next_to_its_field_and_keeps_what_was_typed(
     assert message in page
     assert "Tiefes Loch vor der Bäckerei" in page
     assert not Case.objects.exists()
+
+
+def test_the_answers_to_the_questions_are_kept_when_the_form_comes_back(client, tenant):
+    page = text(send(client, email="kein-at"))
+    assert 'value="large" id="q-schlagloch-size-large" checked' in page
+    page = text(
+        send(
+            client,
+            category="strassenlaterne",
+            email="kein-at",
+            **{"q-strassenlaterne-mast": "M 17"},
+        )
+    )
+    assert 'name="q-strassenlaterne-mast" value="M 17"' in page
+
+
+def test_a_wrong_answer_and_a_missing_place_are_marked_on_their_fields(client, tenant):
+    page = text(send(client, **{"q-schlagloch-size": ""}))
+    assert (
+        '<fieldset class="group" id="q-schlagloch-size" aria-describedby="q-schlagloch-size-error">'
+        in page
+    )
+    page = text(send(client, lat="", lon="", address=""))
+    for field in ("point-lat", "point-lon", "address"):
+        assert f'id="{field}" aria-invalid="true" aria-describedby="location-error"' in page
 
 
 def test_a_file_that_is_not_a_photo_stores_nothing(client, tenant):
@@ -144,6 +171,24 @@ def test_too_many_reports_from_one_connection_are_refused(client, tenant, monkey
     response = send(client, category="muell")
     assert response.status_code == 429
     assert "Too many reports from your connection." in text(response)
+
+
+def test_mistakes_do_not_use_up_the_limit_but_endless_posting_is_stopped(
+    client, tenant, monkeypatch
+):
+    monkeypatch.setattr(service, "REPORTS_PER_HOUR", 1)
+    for _ in range(3):
+        assert send(client, category="").status_code == 422  # corrected and sent again
+    assert send(client, category="muell").status_code == 302
+    for _ in range(reporting.POSTS_PER_REPORT - 4):
+        send(client, category="")
+    assert send(client, category="").status_code == 429
+
+
+def test_after_a_mistake_the_citizen_is_asked_to_choose_the_photos_again(client, tenant):
+    response = send(client, category="", photos=[jpeg()])
+    assert "Please choose your photos again" in text(response)
+    assert "Please choose your photos again" not in text(send(client, category=""))
 
 
 def test_the_report_form_needs_the_csrf_token(tenant):

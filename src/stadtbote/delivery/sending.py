@@ -306,9 +306,14 @@ def record(outcomes: list[Outcome], rows: dict[int, Pending]) -> int:
             Delivery.objects.bulk_update(changed, ["status", "reason", "not_before"])
         insert_rows(Attempt, _ATTEMPT_FIELDS, attempts)
         if gone_channels:
-            # 404/410: the browser dropped the subscription; keeping it would only cost requests.
-            Channel.objects.filter(pk__in=gone_channels).delete()
+            forget_gone_subscriptions(gone_channels)
     return len(sent)
+
+
+def forget_gone_subscriptions(channel_ids: list[int]) -> None:
+    """404/410: the browser dropped the subscription; keeping it would only cost requests.
+    Also used for follower notices about reports (``reports/push.py``)."""
+    Channel.objects.filter(pk__in=channel_ids).delete()
 
 
 def _finish(batch: DeliveryBatch) -> None:

@@ -7,6 +7,7 @@ import uuid
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 
 from stadtbote.core.errors import InvalidInput
@@ -64,34 +65,53 @@ def set_photo_hidden(photo: CasePhoto, hidden: bool, actor: User | None) -> Case
 
 def blur_photo(photo: CasePhoto, actor: User | None, box: photos.Box | None = None) -> CasePhoto:
     """Blur the photo (or a part of it) for good: new files replace the old ones, and the
-    unblurred original is deleted once the row points at the new files."""
+    unblurred original is deleted once the row points at the new files.
+
+    ``box`` is (x, y, width, height) as fractions of the image (0..1); None blurs it all.
+    """
     if not photos.valid_box(box):
         raise InvalidInput("four fractions (x, y, width, height) inside the photo", field="box")
-    with photo.image.open("rb") as f:
-        image, thumbnail = photos.blur(f.read(), box)
-    old = [photo.image.name, photo.thumbnail.name]
-    name = f"{photo.case.tenant.slug}/{photo.case.public_id}/{uuid.uuid4().hex}"
     storage = photo.image.storage
-    new_image = storage.save(f"reports/{name}.jpg", ContentFile(image))
-    new_thumb = storage.save(f"reports/{name}-thumb.jpg", ContentFile(thumbnail))
+    written: list[str] = []
     try:
         with transaction.atomic():
-            CasePhoto.objects.filter(pk=photo.pk).update(image=new_image, thumbnail=new_thumb)
+            # The row as it is now, locked: a second moderator blurring at the same moment
+            # works on this result instead of on files that are about to be deleted.
+            current = (
+                CasePhoto.objects.select_for_update()
+                .select_related("case__tenant")
+                .get(pk=photo.pk)
+            )
+            with current.image.open("rb") as f:
+                image, thumbnail = photos.blur(f.read(), box)
+            old = [current.image.name, current.thumbnail.name]
+            name = f"reports/{current.case.tenant.slug}/{current.case.public_id}/{uuid.uuid4().hex}"
+            written.append(storage.save(f"{name}.jpg", ContentFile(image)))
+            written.append(storage.save(f"{name}-thumb.jpg", ContentFile(thumbnail)))
+            CasePhoto.objects.filter(pk=photo.pk).update(image=written[0], thumbnail=written[1])
             _moderated(photo, actor, "blurred", box=list(box) if box else None)
+            transaction.on_commit(lambda: _delete_files(storage, old))
     except Exception:
-        for leftover in (new_image, new_thumb):
-            storage.delete(leftover)
+        _delete_files(storage, written)
         raise
-    photo.image.name, photo.thumbnail.name = new_image, new_thumb
-    transaction.on_commit(lambda: [storage.delete(n) for n in old])
+    photo.image.name, photo.thumbnail.name = written
     return photo
 
 
+def _delete_files(storage: Storage, names: list[str]) -> None:
+    for name in names:
+        storage.delete(name)
+
+
 def remove_photo(photo: CasePhoto, actor: User | None) -> None:
-    """Delete the photo and its files; the history keeps that it existed and who removed it."""
+    """Delete the photo and its files; the history keeps that it existed and who removed it.
+    A photo already removed (by someone else a moment ago) is left alone."""
     storage = photo.image.storage
-    files = [photo.image.name, photo.thumbnail.name]
     with transaction.atomic():
-        _moderated(photo, actor, "removed")
-        CasePhoto.objects.filter(pk=photo.pk).delete()
-    transaction.on_commit(lambda: [storage.delete(n) for n in files])
+        current = CasePhoto.objects.select_for_update().filter(pk=photo.pk).first()
+        if current is None:
+            return
+        files = [current.image.name, current.thumbnail.name]
+        _moderated(current, actor, "removed")
+        current.delete()
+        transaction.on_commit(lambda: _delete_files(storage, files))

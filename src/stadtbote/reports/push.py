@@ -7,12 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 
 from stadtbote.delivery.channels.base import Notice, Outgoing, TransportError
 from stadtbote.delivery.registry import open_channel
+from stadtbote.delivery.sending import forget_gone_subscriptions
 from stadtbote.reports.models import CaseNotice, NoticeStatus
-from stadtbote.subscribers.models import Channel
+from stadtbote.subscribers.models import Channel, ChannelStatus, ChannelType
 from stadtbote.tenants.models import Municipality
 
 Retry = Callable[[CaseNotice, str], bool]
@@ -31,7 +33,9 @@ def _notice(notice: CaseNotice, language: str) -> Notice:
         title = headline(event)
         body = event.text or str(translation.gettext("Open the report to see what has changed."))
     return Notice(
-        message_id=f"case-{case.public_id}",
+        # One id (notification tag) per change: a second update about the same report must
+        # alert again, not silently replace the first notification still on the screen.
+        message_id=f"case-{case.public_id}-{event.pk}",
         kind="case",
         title=title,
         body=body,
@@ -50,7 +54,9 @@ def send(notices: list[CaseNotice], later_or_never: Retry) -> list[int]:
     channels = {
         str(c.pk): c
         for c in Channel.objects.filter(
-            pk__in=[int(n.address) for n in notices if n.address.isdigit()]
+            pk__in=[int(n.address) for n in notices if n.address.isdigit()],
+            type=ChannelType.WEBPUSH,
+            status=ChannelStatus.CONFIRMED,
         ).select_related("subscriber")
     }
     per_town: dict[int, list[CaseNotice]] = defaultdict(list)
@@ -115,9 +121,10 @@ def _send_town(
                     notice.status, notice.reason = NoticeStatus.FAILED, outcome.reason[:300]
                     if outcome.status == "gone":
                         gone.append(int(notice.address))
-    for notice in notices:
-        notice.save(update_fields=["status", "attempts", "reason", "sent_at"])
-    if gone:
-        # 404/410: the browser dropped the subscription; the message engine prunes it the same way.
-        Channel.objects.filter(pk__in=gone).delete()
+    with transaction.atomic():
+        for notice in notices:
+            notice.save(update_fields=["status", "attempts", "reason", "sent_at"])
+        if gone:
+            # 404/410: the browser dropped the subscription, pruned as for the town's messages.
+            forget_gone_subscriptions(gone)
     return retry

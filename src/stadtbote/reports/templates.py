@@ -41,9 +41,16 @@ def values(case: Case, language: str) -> dict[str, str]:
         "number": str(case.number),
         "category": _pick(case.category.name, language, tenant.default_language),
         "town": tenant.name,
-        "address": case.address,
+        "address": case.address or _place(case),
         "due": due_text,
     }
+
+
+def _place(case: Case) -> str:
+    """A report placed on the map without an address is named by its coordinates."""
+    if case.lat is None or case.lon is None:
+        return ""
+    return f"{case.lat:.5f}, {case.lon:.5f}"
 
 
 def fill(text: str, known: dict[str, str]) -> str:

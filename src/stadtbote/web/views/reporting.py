@@ -4,9 +4,10 @@ questions)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,6 +22,7 @@ from stadtbote.tenants.models import Municipality
 from stadtbote.web.common import page, tenant_or_404
 from stadtbote.web.session import current_subscriber
 
+POSTS_PER_REPORT = 5  # tries (errors, the duplicates step) a citizen may need per report
 FIELDS = ("category", "lat", "lon", "address", "description", "name", "email", "phone")
 
 
@@ -30,8 +32,14 @@ def _text(value: Any, lang: str, default: str) -> str:
     return str(value or "")
 
 
-def categories(t: Municipality, lang: str) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Active categories grouped as the town groups them, with their questions."""
+def categories(
+    t: Municipality,
+    lang: str,
+    post: QueryDict | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Active categories grouped as the town groups them, with their questions (and what was
+    answered and refused in the form being shown again)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for c in Category.objects.filter(tenant=t, active=True):
         group = _text(c.group, lang, t.default_language) if c.group else _("Other")
@@ -44,13 +52,33 @@ def categories(t: Municipality, lang: str) -> list[tuple[str, list[dict[str, Any
                 "name": _text(c.name, lang, t.default_language),
                 "description": _text(c.description, lang, t.default_language),
                 "hours": c.first_response_hours,
-                "questions": [
-                    {**q, "label": _text(q.get("description") or q["code"], lang, "de")}
-                    for q in questions
-                ],
+                "questions": [_question(c.slug, q, lang, post, errors) for q in questions],
             }
         )
     return list(groups.items())
+
+
+def _question(
+    slug: str,
+    q: dict[str, Any],
+    lang: str,
+    post: QueryDict | None,
+    errors: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    name = f"q-{slug}-{q['code']}"
+    chosen = [v for v in post.getlist(name) if v] if post is not None else []
+    return {
+        **q,
+        "name": name,
+        "label": _text(q.get("description") or q["code"], lang, "de"),
+        "value": chosen[0] if chosen else "",
+        "options": [
+            {"key": str(v["key"]), "name": _text(v.get("name") or v["key"], lang, "de")}
+            for v in q.get("values", [])
+        ],
+        "chosen": chosen,
+        "error": (errors or {}).get(name, ""),
+    }
 
 
 def _answers(request: HttpRequest, category: Category | None) -> dict[str, Any]:
@@ -68,11 +96,16 @@ def _answers(request: HttpRequest, category: Category | None) -> dict[str, Any]:
     return given
 
 
-def _message(exc: InvalidInput) -> tuple[str, str]:
+def _message(exc: InvalidInput, category: Category | None) -> tuple[str, str]:
     """(form field id, message in the reader's language) for a refused report."""
     field = exc.field or ""
     if field.startswith("attribute["):
-        return "questions", _("Please answer the questions marked as required, as asked.")
+        code = field.removeprefix("attribute[").removesuffix("]")
+        asked = category is not None and any(q.get("code") == code for q in category.questions)
+        return (
+            f"q-{category.slug}-{code}" if category is not None and asked else "report-form",
+            _("Please answer the questions marked as required, as asked."),
+        )
     known = {
         "category": ("category", _("Choose what you want to report.")),
         "location": ("location", _("Set the place on the map or describe where it is.")),
@@ -84,7 +117,6 @@ def _message(exc: InvalidInput) -> tuple[str, str]:
         ),
         "description": ("description", _("The description is too long.")),
         "email": ("email", _("This is not a valid e-mail address.")),
-        "media_url": ("description", str(exc)),
     }
     return known.get(field, ("report-form", str(exc)))
 
@@ -129,12 +161,12 @@ def _form(
         posted = {"category": request.GET.get("category", "")}
     context = {
         "nav": "report",
-        "groups": categories(t, lang),
+        "groups": categories(t, lang, request.POST if request.method == "POST" else None, errors),
         "posted": posted,
-        "post": request.POST if request.method == "POST" else {},
         "errors": errors or {},
         "duplicates": duplicates or [],
         "subscriber": current_subscriber(request, t),
+        "had_photos": any(f.size for f in request.FILES.getlist("photos")),
         "js_text": {
             "pointSet": _("Point set at %(lat)s, %(lon)s."),
             "locating": _("Finding your location…"),
@@ -153,8 +185,12 @@ def report(request: HttpRequest, tenant: str) -> HttpResponse:
     t = tenant_or_404(tenant)
     if request.method == "GET":
         return _form(request, t)
-    ip = request.META.get("REMOTE_ADDR", "")
-    if not ratelimit.allow("report", f"{t.pk}:{ip}", service.REPORTS_PER_HOUR, 3600):
+    ident = f"{t.pk}:{request.META.get('REMOTE_ADDR', '')}"
+    # Stored reports count against the limit the API has too; every POST (photos are decoded)
+    # against a looser one, so a citizen correcting mistakes is not locked out but a bot is.
+    if not ratelimit.allow(
+        "report-post", ident, POSTS_PER_REPORT * service.REPORTS_PER_HOUR, 3600
+    ) or ratelimit.exhausted("report", ident, service.REPORTS_PER_HOUR, 3600):
         message = _("Too many reports from your connection. Please try again in an hour.")
         return _form(request, t, errors={"report-form": message}, status=429)
     category = Category.objects.filter(
@@ -172,8 +208,9 @@ def report(request: HttpRequest, tenant: str) -> HttpResponse:
     try:
         case = service.create_case(t, data)
     except InvalidInput as exc:
-        field, message = _message(exc)
+        field, message = _message(exc, category)
         return _form(request, t, errors={field: message}, status=422)
+    ratelimit.allow("report", ident, service.REPORTS_PER_HOUR, 3600)
     for photo in processed:
         media.store(case, photo)
     subscriber = current_subscriber(request, t)
