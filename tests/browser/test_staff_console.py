@@ -140,3 +140,39 @@ def test_every_staff_page_passes_axe(
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == language
     assert_accessible(page, f"staff {name} ({language})")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_setting_up_and_using_the_second_factor_passes_axe(
+    language, page: Page, browser_context, live_server, tenant, assert_accessible
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.staff.conftest import current_code
+
+    user = get_user_model().objects.get(username="presse@musterstadt.example")
+    user.set_password(PASSWORD)
+    user.save()
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto("/musterstadt/staff/login")
+    page.locator("#username").fill(user.username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/setup?**")
+    assert_accessible(page, f"second factor set-up ({language})")
+    device = TOTPDevice.objects.get(user=user)
+    page.locator("#code").fill(current_code(device))
+    page.locator("#code").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/numbers")
+    page.context.clear_cookies()
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto("/musterstadt/staff/login")
+    page.locator("#username").fill(user.username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/verify?**")
+    assert_accessible(page, f"second factor code ({language})")

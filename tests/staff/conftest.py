@@ -9,7 +9,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from stadtbote.core.roles import SECOND_FACTOR_REQUIRED
 from stadtbote.reports.models import Case, Category, Department
 from stadtbote.tenants.models import Municipality, StaffMembership
 from tests.support import cases
@@ -40,7 +43,21 @@ def signed_in(tenant: Municipality, role: str) -> Client:
     user = get_user_model().objects.get(username=_demo_user(role))
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
+    if role in SECOND_FACTOR_REQUIRED:
+        second_factor(client, tenant, user)
     return client
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def second_factor(client: Client, tenant: Municipality, user: object) -> TOTPDevice:
+    """Give ``user`` an authenticator and pass this session's check, as a person would."""
+    device = TOTPDevice.objects.create(user=user, name="Test", confirmed=True)
+    response = client.post(f"/{tenant.slug}/staff/verify", {"code": current_code(device)})
+    assert response.status_code == 302, response.content[:500]
+    return device
 
 
 def _demo_user(role: str) -> str:

@@ -3,12 +3,16 @@ guessing, and no way out to another site."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from stadtbote.staff.access import SESSION_SECONDS
-from stadtbote.staff.views.auth import TRIES_PER_ACCOUNT
+from stadtbote.staff.views.auth import TRIES_PER_ACCOUNT, TRIES_PER_ADDRESS
+from stadtbote.tenants import guard
 
 PASSWORD = "Fahrradweg-Ampel-2026"
 WORKER = "sachbearbeitung@musterstadt.example"
@@ -23,8 +27,11 @@ def with_password(tenant):
 
 
 def sign_in(client: Client, username: str = WORKER, password: str = PASSWORD, **extra):
+    """Post the sign-in form; upper-case keywords (REMOTE_ADDR, HTTP_…) go to the request."""
+    meta = {k: v for k, v in extra.items() if k.isupper()}
+    form = {k: v for k, v in extra.items() if not k.isupper()}
     return client.post(
-        "/musterstadt/staff/login", {"username": username, "password": password, **extra}
+        "/musterstadt/staff/login", {"username": username, "password": password, **form}, **meta
     )
 
 
@@ -53,11 +60,28 @@ def test_a_wrong_password_and_another_towns_account_get_the_same_answer(
     assert "_auth_user_id" not in client.session
 
 
-def test_guessing_is_stopped_after_a_few_tries_even_with_the_right_password(client, with_password):
-    for _ in range(TRIES_PER_ACCOUNT):
+def test_guessing_locks_the_account_even_for_the_right_password_and_other_addresses(
+    client, with_password
+):
+    for _ in range(guard.LOCK_AFTER):
         assert sign_in(client, password="falsch").status_code == 400
     assert sign_in(client).status_code == 429
+    assert sign_in(client, REMOTE_ADDR="10.9.8.7").status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_runs_out(client, with_password):
+    later = timezone.now() + guard.LOCK_FOR + timedelta(seconds=1)
+    for _ in range(guard.LOCK_AFTER):
+        guard.failed(with_password, timezone.now())
+    assert guard.is_locked(with_password, timezone.now())
+    assert not guard.is_locked(with_password, later)
+
+
+def test_many_guesses_from_one_address_at_many_accounts_are_stopped(client, with_password):
+    for i in range(TRIES_PER_ADDRESS):
+        client.post("/musterstadt/staff/login", {"username": f"x{i}@example.org", "password": "x"})
+    assert sign_in(client).status_code == 429
 
 
 def test_the_page_to_return_to_must_be_inside_this_towns_console(client, with_password):

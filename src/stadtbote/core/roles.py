@@ -11,6 +11,8 @@ class Role(models.TextChoices):
     CASEWORKER = "caseworker", "Caseworker"
     VIEWER = "viewer", "Viewer"
     APP = "app", "Client app"
+    # The hosting provider's staff: an admin in every town (not assignable per town).
+    OPERATOR = "operator", "Operator"
 
 
 # action -> roles allowed. Kept as data so the whole policy is reviewable in one place.
@@ -31,5 +33,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Roles that may change what citizens receive or who may act: a password alone is not enough.
+SECOND_FACTOR_REQUIRED = frozenset({"admin", "publisher", "operator"})
+
+
 def allows(role: str, action: str) -> bool:
+    if role == Role.OPERATOR:
+        role = Role.ADMIN
     return role in PERMISSIONS.get(action, frozenset())

@@ -16,9 +16,10 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django_otp import user_has_device
 
-from stadtbote.core.roles import allows
-from stadtbote.tenants.models import Municipality, StaffMembership
+from stadtbote.core.roles import SECOND_FACTOR_REQUIRED, Role, allows
+from stadtbote.tenants.models import Municipality, Operator, StaffMembership
 
 # Staff sessions end after a working day; a forgotten browser on a shared office PC must not
 # stay signed in over night.
@@ -35,14 +36,40 @@ class Staff:
         return allows(self.role, action)
 
 
-def membership(user: Any, tenant_slug: str) -> StaffMembership | None:
+def membership(user: Any, tenant_slug: str) -> Staff | None:
+    """The user's place on this town's staff: their role there, or operator for every town."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    return (
+    member = (
         StaffMembership.objects.select_related("tenant", "user")
         .filter(user=user, tenant__slug=tenant_slug)
         .first()
     )
+    if member is not None:
+        return Staff(tenant=member.tenant, user=member.user, role=member.role)
+    if Operator.objects.filter(user=user).exists():
+        town = Municipality.objects.filter(slug=tenant_slug).first()
+        if town is not None:
+            return Staff(tenant=town, user=user, role=Role.OPERATOR)
+    return None
+
+
+def second_factor_step(request: HttpRequest, staff: Staff) -> str | None:
+    """Where the person must go before anything else: "setup" (their role needs a second
+    factor and they have none yet), "verify" (enter this session's code), or None."""
+    # Right after ``login()`` request.user is the bare user, without OTP's ``is_verified``.
+    is_verified = getattr(request.user, "is_verified", None)
+    if is_verified is not None and is_verified():
+        return None
+    if user_has_device(staff.user, confirmed=True):
+        return "verify"
+    if staff.role in SECOND_FACTOR_REQUIRED:
+        return "setup"
+    return None
+
+
+def second_factor_url(tenant_slug: str, step: str, next_path: str) -> str:
+    return f"/{tenant_slug}/staff/{step}?" + urlencode({"next": next_path})
 
 
 def login_url(tenant_slug: str, next_path: str) -> str:
@@ -60,10 +87,14 @@ def staff_view(
         def wrapper(request: HttpRequest, tenant: str, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return HttpResponseRedirect(login_url(tenant, request.get_full_path()))
-            member = membership(request.user, tenant)
-            if member is None:
+            staff = membership(request.user, tenant)
+            if staff is None:
                 raise Http404("no such page")
-            staff = Staff(tenant=member.tenant, user=member.user, role=member.role)
+            step = second_factor_step(request, staff)
+            if step is not None:
+                return HttpResponseRedirect(
+                    second_factor_url(tenant, step, request.get_full_path())
+                )
             if not staff.may(action):
                 from stadtbote.staff.views.common import refused
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from stadtbote.tenants.models import ApiKey, Municipality, StaffMembership, Topic
+from stadtbote.tenants.models import (
+    ApiKey,
+    Municipality,
+    Operator,
+    SignInGuard,
+    StaffMembership,
+    Topic,
+)
 
 
 class TopicInline(admin.TabularInline):
@@ -30,6 +37,20 @@ class MunicipalityAdmin(admin.ModelAdmin):
 class StaffMembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "tenant", "role")
     list_filter = ("tenant", "role")
+
+
+@admin.register(Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    """The hosting provider's staff: admin rights in every town, always with a second factor."""
+
+    list_display = ("user", "created_at")
+
+
+@admin.register(SignInGuard)
+class SignInGuardAdmin(admin.ModelAdmin):
+    """Locked accounts; clearing ``locked_until`` unlocks one at once."""
+
+    list_display = ("user", "failures", "locked_until")
 
 
 @admin.register(ApiKey)

@@ -19,6 +19,10 @@ RESERVED_SLUGS = frozenset(
 )
 
 
+# Roles held in one town (the operator role spans all towns: see ``Operator``).
+TOWN_ROLES = [(value, label) for value, label in Role.choices if value != Role.OPERATOR]
+
+
 class Municipality(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
@@ -109,7 +113,7 @@ class StaffMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="staff")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=TOWN_ROLES)
 
     class Meta:
         constraints = [
@@ -120,10 +124,33 @@ class StaffMembership(models.Model):
         return f"{self.user} @ {self.tenant.slug} ({self.role})"
 
 
+class Operator(models.Model):
+    """Staff of the hosting provider: admin rights in every town (with a second factor)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class SignInGuard(models.Model):
+    """Failed sign-ins of one account in a row; too many lock it for a while (whatever the
+    address they come from, unlike the per-address rate limit)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_guard"
+    )
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+
 class ApiKey(models.Model):
     tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=TOWN_ROLES)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=tz.now, editable=False)

@@ -1,20 +1,38 @@
-"""Signing staff in and out of one town's console."""
+"""Signing staff in and out of one town's console: password, then (for admins, publishers and
+operators, and for anyone who has set one up) a code from an authenticator app."""
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
+import io
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stadtbote.core.ratelimit import allow, exhausted
-from stadtbote.staff.access import SESSION_SECONDS, membership
+from stadtbote.staff.access import (
+    SESSION_SECONDS,
+    Staff,
+    membership,
+    second_factor_step,
+    second_factor_url,
+)
+from stadtbote.tenants import guard
 from stadtbote.tenants.models import Municipality
 from stadtbote.web.common import apply_csp
 
-# Guessing passwords: a handful of tries per account and address, then a pause.
+# Guessing passwords from one address: a handful of tries per account, then a pause. Across
+# addresses the account itself locks (tenants/guard.py).
 TRIES_PER_ACCOUNT = 8
 TRIES_PER_ADDRESS = 40
 WINDOW_S = 15 * 60
@@ -30,43 +48,155 @@ def _safe_next(request: HttpRequest, tenant: Municipality) -> str:
     return home
 
 
+def _page(
+    request: HttpRequest, town: Municipality, template: str, context: dict[str, Any], status: int
+) -> HttpResponse:
+    response = render(request, template, {"tenant": town, **context}, status=status)
+    apply_csp(response, town)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_password(request: HttpRequest, staff: Staff, next_url: str) -> HttpResponse:
+    step = second_factor_step(request, staff)
+    if step is None:
+        return HttpResponseRedirect(next_url)
+    return HttpResponseRedirect(second_factor_url(staff.tenant.slug, step, next_url))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest, tenant: str) -> HttpResponse:
     town = get_object_or_404(Municipality, slug=tenant)
     next_url = _safe_next(request, town)
-    if request.method == "GET" and membership(request.user, town.slug):
-        return HttpResponseRedirect(next_url)
+    if request.method == "GET":
+        staff = membership(request.user, town.slug)
+        if staff is not None:
+            return _after_password(request, staff, next_url)
     error, status, username = "", 200, ""
+    if request.GET.get("expired") == "1":
+        error = _("You were signed out after 30 minutes without activity.")
     if request.method == "POST":
         username = request.POST.get("username", "").strip()[:150]
         password = request.POST.get("password", "")
         ip = request.META.get("REMOTE_ADDR", "unknown")
         account = f"{ip}:{username.lower()}"
+        known = get_user_model().objects.filter(username__iexact=username).first()
+        now = timezone.now()
         # Only failures count: a colleague signing in often is not an attacker.
-        if exhausted("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S) or exhausted(
-            "staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S
+        if (
+            exhausted("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S)
+            or exhausted("staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S)
+            or (known is not None and guard.is_locked(known, now))
         ):
             error, status = _("Too many attempts. Wait a quarter of an hour."), 429
         else:
             user = authenticate(request, username=username, password=password)
+            staff = membership(user, town.slug) if user is not None else None
             # The same answer for a wrong password and for another town's staff: nobody learns
             # which accounts exist where.
-            if user is None or membership(user, town.slug) is None:
+            if user is None or staff is None:
                 allow("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S)
                 allow("staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S)
+                if known is not None and user is None:
+                    guard.failed(known, now)
                 error, status = _("Wrong e-mail address or password."), 400
             else:
+                guard.succeeded(user)
                 login(request, user)
                 request.session.set_expiry(SESSION_SECONDS)
-                return HttpResponseRedirect(next_url)
-    response = render(
+                return _after_password(request, staff, next_url)
+    return _page(
         request,
+        town,
         "staff/login.html",
-        {"tenant": town, "next": next_url, "error": error, "username": username},
-        status=status,
+        {"next": next_url, "error": error, "username": username},
+        status,
     )
-    apply_csp(response, town)
-    response["Cache-Control"] = "no-store"
-    return response
+
+
+def _signed_in_staff(request: HttpRequest, town: Municipality) -> Staff | None:
+    return membership(request.user, town.slug)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, tenant: str) -> HttpResponse:
+    """The code from the authenticator app, once per session."""
+    town = get_object_or_404(Municipality, slug=tenant)
+    staff = _signed_in_staff(request, town)
+    next_url = _safe_next(request, town)
+    if staff is None:
+        return HttpResponseRedirect(f"/{town.slug}/staff/login")
+    if second_factor_step(request, staff) != "verify":
+        return _after_password(request, staff, next_url)
+    error, status = "", 200
+    if request.method == "POST":
+        device = TOTPDevice.objects.filter(user=staff.user, confirmed=True).first()
+        code = request.POST.get("code", "").replace(" ", "")[:12]
+        now = timezone.now()
+        if guard.is_locked(staff.user, now):
+            error, status = _("Too many attempts. Wait a quarter of an hour."), 429
+        elif (
+            allowed := device is not None and device.verify_is_allowed()[0]
+        ) and device.verify_token(code):
+            guard.succeeded(staff.user)
+            otp_login(request, device)
+            return HttpResponseRedirect(next_url)
+        else:
+            # Too early after a wrong code (django-otp's growing wait) counts as a failure too.
+            too_soon = device is not None and not allowed
+            if guard.failed(staff.user, now):
+                logout(request)
+                return HttpResponseRedirect(f"/{town.slug}/staff/login")
+            error, status = (
+                (_("Wait a few seconds, then enter the current code."), 429)
+                if too_soon
+                else (_("This code is not right. Enter the current code from the app."), 400)
+            )
+    return _page(request, town, "staff/verify.html", {"next": next_url, "error": error}, status)
+
+
+def _qr_svg(url: str) -> str:
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    out = io.BytesIO()
+    image.save(out)
+    # The text beside it carries the meaning; the drawing is hidden from screen readers.
+    return out.getvalue().decode().replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest, tenant: str) -> HttpResponse:
+    """Set up the authenticator app: scan the code (or type the key), confirm with a code."""
+    town = get_object_or_404(Municipality, slug=tenant)
+    staff = _signed_in_staff(request, town)
+    next_url = _safe_next(request, town)
+    if staff is None:
+        return HttpResponseRedirect(f"/{town.slug}/staff/login")
+    if second_factor_step(request, staff) != "setup":
+        return _after_password(request, staff, next_url)
+    device, _made = TOTPDevice.objects.get_or_create(
+        user=staff.user, confirmed=False, defaults={"name": "Stadtbote"}
+    )
+    error, status = "", 200
+    if request.method == "POST" and not device.verify_is_allowed()[0]:
+        error, status = _("Wait a few seconds, then enter the current code."), 429
+    elif request.method == "POST":
+        if device.verify_token(request.POST.get("code", "").replace(" ", "")[:12]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return HttpResponseRedirect(next_url)
+        error, status = _("This code is not right. Enter the current code from the app."), 400
+    secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]
+    context = {
+        "next": next_url,
+        "error": error,
+        "qr": _qr_svg(device.config_url),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+    }
+    return _page(request, town, "staff/setup.html", context, status)
 
 
 @require_POST
