@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "stadtbote.delivery",
     "stadtbote.pages",
     "stadtbote.reports",
+    "stadtbote.audit",
     "stadtbote.staff",
     "stadtbote.web",
     "stadtbote.ops",

@@ -176,3 +176,30 @@ def test_setting_up_and_using_the_second_factor_passes_axe(
     page.locator("#password").press("Enter")
     page.wait_for_url("**/musterstadt/staff/verify?**")
     assert_accessible(page, f"second factor code ({language})")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_audit_log_passes_axe(
+    language, page: Page, browser_context, live_server, tenant, worker, case, assert_accessible
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.staff.conftest import current_code
+
+    admin = get_user_model().objects.get(username="admin@musterstadt.example")
+    admin.set_password(PASSWORD)
+    admin.save()
+    device = TOTPDevice.objects.create(user=admin, name="Handy", confirmed=True)
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto("/musterstadt/staff/login?next=/musterstadt/staff/audit")
+    page.locator("#username").fill(admin.username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/verify?**")
+    page.locator("#code").fill(current_code(device))
+    page.locator("#code").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/audit")
+    expect(page.locator("table")).to_contain_text("staff.sign_in")
+    assert_accessible(page, f"audit log ({language})")

@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.handle": frozenset({"admin", "caseworker"}),
     "case.moderate": frozenset({"admin", "caseworker"}),
     "case.stats": frozenset({"admin", "caseworker", "viewer", "publisher"}),
+    "audit.read": frozenset({"admin"}),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stadtbote.staff.views import actions, auth, cases, dashboard
+from stadtbote.staff.views import actions, audit, auth, cases, dashboard
 
 app_name = "staff"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("verify", auth.verify, name="verify"),
     path("setup", auth.setup, name="setup"),
     path("numbers", dashboard.numbers, name="numbers"),
+    path("audit", audit.audit_log, name="audit"),
+    path("audit.csv", audit.audit_csv, name="audit-csv"),
     path("cases/", cases.case_queue, name="cases"),
     path("cases/<int:number>", cases.case_detail, name="case"),
     path("cases/<int:number>/reply-text", cases.reply_text, name="reply-text"),

@@ -7,10 +7,12 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from stadtbote.audit import log as audit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.reports import media, service
 from stadtbote.reports.models import Case, CasePhoto, Category
@@ -27,12 +29,42 @@ def _act(
     done: str,
 ) -> HttpResponse:
     case = case_or_404(staff, number)
+    before = snapshot(case)
     try:
-        do(case)
+        # The change and its audit entry are committed together, or neither is.
+        with transaction.atomic():
+            do(case)
+            after = snapshot(Case.objects.get(pk=case.pk))
+            said = {k: request.POST[k][:2000] for k in ("text", "photo") if k in request.POST}
+            audit.record(
+                request,
+                staff.tenant,
+                f"case.{form}",
+                obj=("case", case.number),
+                before={k: v for k, v in before.items() if after.get(k) != v},
+                after={**{k: v for k, v in after.items() if before.get(k) != v}, **said},
+            )
     except InvalidInput as exc:
         return render_case(request, staff, case, errors={form: _field_message(exc)}, status=422)
     messages.success(request, done)
     return HttpResponseRedirect(f"/{staff.tenant.slug}/staff/cases/{case.number}#{form}")
+
+
+def snapshot(case: Case) -> dict[str, object]:
+    """The fields of a case that staff actions change, for the audit log."""
+    return {
+        "status": case.status,
+        "assignee": case.assignee.get_username() if case.assignee else "",
+        "category": case.category.slug,
+        "department": case.department.slug,
+        "published": case.published,
+        "public_description": case.public_description,
+        "duplicate_of": case.duplicate_of.number if case.duplicate_of else None,
+        "photos": sorted(
+            f"{p.pk}{' hidden' if p.hidden else ''}:{p.image.name.rsplit('/', 1)[-1]}"
+            for p in case.photos.all()
+        ),
+    }
 
 
 class Refused(InvalidInput):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from stadtbote.audit import log as audit
 from stadtbote.core.ratelimit import allow, exhausted
 from stadtbote.staff.access import (
     SESSION_SECONDS,
@@ -98,13 +99,19 @@ def sign_in(request: HttpRequest, tenant: str) -> HttpResponse:
             if user is None or staff is None:
                 allow("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S)
                 allow("staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S)
-                if known is not None and user is None:
-                    guard.failed(known, now)
+                locked = known is not None and user is None and guard.failed(known, now)
+                audit.record(
+                    request,
+                    town,
+                    "staff.sign_in_failed",
+                    after={"username": username, "locked": locked},
+                )
                 error, status = _("Wrong e-mail address or password."), 400
             else:
                 guard.succeeded(user)
                 login(request, user)
                 request.session.set_expiry(SESSION_SECONDS)
+                audit.record(request, town, "staff.sign_in", actor=user)
                 return _after_password(request, staff, next_url)
     return _page(
         request,
@@ -142,11 +149,20 @@ def verify(request: HttpRequest, tenant: str) -> HttpResponse:
         ) and device.verify_token(code):
             guard.succeeded(staff.user)
             otp_login(request, device)
+            audit.record(request, town, "staff.second_factor", actor=staff.user)
             return HttpResponseRedirect(next_url)
         else:
             # Too early after a wrong code (django-otp's growing wait) counts as a failure too.
             too_soon = device is not None and not allowed
-            if guard.failed(staff.user, now):
+            locked = guard.failed(staff.user, now)
+            audit.record(
+                request,
+                town,
+                "staff.second_factor_failed",
+                actor=staff.user,
+                after={"locked": locked},
+            )
+            if locked:
                 logout(request)
                 return HttpResponseRedirect(f"/{town.slug}/staff/login")
             error, status = (
@@ -187,6 +203,7 @@ def setup(request: HttpRequest, tenant: str) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            audit.record(request, town, "staff.second_factor_set_up", actor=staff.user)
             return HttpResponseRedirect(next_url)
         error, status = _("This code is not right. Enter the current code from the app."), 400
     secret = device.config_url.split("secret=", 1)[1].split("&", 1)[0]
@@ -201,5 +218,8 @@ def setup(request: HttpRequest, tenant: str) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest, tenant: str) -> HttpResponse:
+    town = Municipality.objects.filter(slug=tenant).first()
+    if request.user.is_authenticated:
+        audit.record(request, town, "staff.sign_out")
     logout(request)
     return HttpResponseRedirect(f"/{tenant}/staff/login")

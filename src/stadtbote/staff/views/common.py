@@ -26,6 +26,7 @@ def staff_page(
         "may_handle": staff.may("case.handle"),
         "may_moderate": staff.may("case.moderate"),
         "may_read_cases": staff.may("case.read"),
+        "may_read_audit": staff.may("audit.read"),
     }
     response = render(request, template, {**base, **(context or {})}, status=status)
     apply_csp(response, staff.tenant)
