@@ -115,7 +115,7 @@ def _resolve_message_recipients(
     topic_bits = sum(1 << b for b in message.topics.values_list("bit", flat=True))
     compiled = geo.compile_target(tenant, Severity(message.severity), topic_bits, message.area)
     total = job.targeted
-    for block_no, arrays in _blocks(tenant, job.cursor):
+    for block_no, arrays in stream_blocks(tenant, job.cursor):
         if not _still_wanted(job):
             break
         plan = _plan_deliveries(job, message, geo.match(arrays, compiled))
@@ -132,7 +132,7 @@ def _resolve_message_recipients(
     return total, True
 
 
-def _blocks(tenant: Municipality, start_after: int) -> Iterator[tuple[int, PlaceArrays]]:
+def stream_blocks(tenant: Municipality, start_after: int) -> Iterator[tuple[int, PlaceArrays]]:
     """The tenant's place blocks in order, streamed.
 
     On SQLite they are read ``READ_AHEAD`` at a time, so that no query stays open while the
