@@ -85,7 +85,7 @@ def test_a_viewer_cannot_hide_blur_or_remove_photos(viewer, cases):
 
 
 def test_a_publisher_sees_the_numbers_but_not_the_citizens_reports(publisher, cases):
-    assert publisher.get("/musterstadt/staff/")["Location"] == "/musterstadt/staff/numbers"
+    assert publisher.get("/musterstadt/staff/")["Location"] == "/musterstadt/staff/messages/"
     assert publisher.get("/musterstadt/staff/numbers").status_code == 200
     assert publisher.get("/musterstadt/staff/cases/").status_code == 403
     assert publisher.get("/musterstadt/staff/cases/1").status_code == 403

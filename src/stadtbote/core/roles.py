@@ -20,6 +20,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "message.create": frozenset({"admin", "publisher"}),
     "message.publish": frozenset({"admin", "publisher"}),
     "message.approve": frozenset({"admin"}),
+    # Staff console: a second person (never the author) releases a message held by the
+    # four-eyes rule. API keys keep "message.approve" (integrations, e.g. warning relays).
+    "message.approve_other": frozenset({"admin", "publisher"}),
     "message.cancel": frozenset({"admin", "publisher"}),
     "message.read_deliveries": frozenset({"admin", "publisher", "viewer"}),
     "message.read_all": frozenset({"admin", "publisher", "viewer", "caseworker"}),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stadtbote.staff.views import actions, audit, auth, cases, dashboard
+from stadtbote.staff.views import actions, audit, auth, cases, dashboard, messages
 
 app_name = "staff"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("setup", auth.setup, name="setup"),
     path("numbers", dashboard.numbers, name="numbers"),
     path("audit", audit.audit_log, name="audit"),
+    path("messages/", messages.message_list, name="messages"),
+    path("messages/new", messages.compose, name="compose"),
+    path("messages/reach", messages.reach, name="reach"),
+    path("messages/<uuid:message_id>", messages.message_detail, name="message"),
+    path("messages/<uuid:message_id>/approve", messages.approve, name="approve"),
+    path("messages/<uuid:message_id>/cancel", messages.cancel, name="cancel"),
     path("audit.csv", audit.audit_csv, name="audit-csv"),
     path("cases/", cases.case_queue, name="cases"),
     path("cases/<int:number>", cases.case_detail, name="case"),

@@ -41,6 +41,19 @@ class Municipality(models.Model):
     website = models.URLField(blank=True)
     # The citizen app's look: header colour (white text must stay readable on it, WCAG AA).
     theme_color = models.CharField(max_length=7, default="#1f4e79")
+    # Four-eyes rule in the staff console: messages at this severity or above wait for a second
+    # person's approval ("" = never).
+    approval_from = models.CharField(
+        max_length=10,
+        blank=True,
+        default="severe",
+        choices=[
+            ("", "never"),
+            ("moderate", "moderate"),
+            ("severe", "severe"),
+            ("extreme", "extreme"),
+        ],
+    )
     # Map background for the citizen app, e.g. "https://tile.example.org/{z}/{x}/{y}.png".
     # Empty: districts are drawn on a plain background, nothing is fetched from a tile server.
     map_tile_url = models.CharField(max_length=300, blank=True)

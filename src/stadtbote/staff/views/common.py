@@ -27,6 +27,8 @@ def staff_page(
         "may_moderate": staff.may("case.moderate"),
         "may_read_cases": staff.may("case.read"),
         "may_read_audit": staff.may("audit.read"),
+        "may_read_messages": staff.may("message.read_all"),
+        "may_compose": staff.may("message.create"),
     }
     response = render(request, template, {**base, **(context or {})}, status=status)
     apply_csp(response, staff.tenant)

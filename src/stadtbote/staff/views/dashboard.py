@@ -17,6 +17,8 @@ from stadtbote.staff.views.common import staff_page, text
 def home(request: HttpRequest, staff: Staff) -> HttpResponse:
     if staff.may("case.read"):
         return HttpResponseRedirect(f"/{staff.tenant.slug}/staff/cases/")
+    if staff.may("message.create"):
+        return HttpResponseRedirect(f"/{staff.tenant.slug}/staff/messages/")
     return HttpResponseRedirect(f"/{staff.tenant.slug}/staff/numbers")
 
 

@@ -1,0 +1,276 @@
+"""Composing, approving, following and withdrawing messages in the staff console."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages as flash
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from stadtbote.audit import log as audit
+from stadtbote.core.errors import InvalidInput
+from stadtbote.core.severity import Severity
+from stadtbote.delivery import dispatch, preview, progress, summary
+from stadtbote.geo.models import District
+from stadtbote.messages import approval
+from stadtbote.messages import service as messages
+from stadtbote.messages.models import Message, MessageStatus
+from stadtbote.staff.access import Staff, staff_view
+from stadtbote.staff.views.common import staff_page, text
+
+CHANNELS = ("webpush", "email")
+FIELD_TO_FORM = {
+    "title": "texts",
+    "body": "texts",
+    "severity": "severity",
+    "topics": "topics",
+    "area": "target",
+    "channels": "channels",
+    "send_at": "when",
+    "expires_at": "expires",
+}
+
+
+class FormError(InvalidInput):
+    """Refused by the form itself, with a message in the reader's language."""
+
+
+def _local(value: str, tenant_tz: str, field: str) -> str | None:
+    """A datetime-local value (the town's wall clock) as ISO 8601 with its offset."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        raise FormError(_("Enter a date and time."), field=field) from None
+    return naive.replace(tzinfo=ZoneInfo(tenant_tz)).isoformat()
+
+
+def form_data(request: HttpRequest, staff: Staff) -> dict[str, Any]:
+    """The compose form as the input ``messages.service.create`` checks."""
+    post, tenant = request.POST, staff.tenant
+    data: dict[str, Any] = {
+        "title": {
+            lang: post.get(f"title_{lang}", "").strip()
+            for lang in tenant.languages
+            if post.get(f"title_{lang}", "").strip()
+        },
+        "body": {
+            lang: post.get(f"body_{lang}", "").strip()
+            for lang in tenant.languages
+            if post.get(f"body_{lang}", "").strip()
+        },
+        "severity": post.get("severity", "info"),
+        "topics": post.getlist("topic"),
+        "channels": [c for c in post.getlist("channel") if c in CHANNELS],
+    }
+    if not data["channels"]:
+        raise FormError(_("Choose at least one channel."), field="channels")
+    target = post.get("target", "town")
+    if target == "districts":
+        slugs = post.getlist("district")
+        if not slugs:
+            raise FormError(_("Choose at least one district."), field="area")
+        data["area"] = {"areas": slugs}
+    elif target == "drawn":
+        try:
+            drawn = json.loads(post.get("drawn") or "null")
+        except ValueError:
+            drawn = None
+        if not isinstance(drawn, dict):
+            raise FormError(_("Draw the area on the map."), field="area")
+        data["area"] = drawn
+    if post.get("when") == "later":
+        data["send_at"] = _local(post.get("send_at", ""), tenant.timezone, "send_at")
+        if data["send_at"] is None:
+            raise FormError(_("Enter when to send."), field="send_at")
+    data["expires_at"] = _local(post.get("expires_at", ""), tenant.timezone, "expires_at")
+    return data
+
+
+def _choices(staff: Staff, lang: str) -> dict[str, Any]:
+    t = staff.tenant
+    return {
+        "languages": t.languages,
+        "severities": [s.label for s in Severity],
+        "topics": [(tp.slug, text(tp.name, lang, t.default_language)) for tp in t.topics.all()],
+        "districts": [
+            (d.slug, text(d.name, lang, t.default_language))
+            for d in District.objects.filter(tenant=t).order_by("position", "slug")
+        ],
+        "channels": CHANNELS,
+        "approval_from": t.approval_from,
+    }
+
+
+def _message_error(exc: InvalidInput) -> tuple[str, str]:
+    if isinstance(exc, FormError):
+        return FIELD_TO_FORM.get(exc.field or "", "texts"), str(exc)
+    field = (exc.field or "").split(".")[0].split("[")[0]
+    return FIELD_TO_FORM.get(field, "texts"), exc.detail
+
+
+@staff_view("message.create")
+def compose(request: HttpRequest, staff: Staff) -> HttpResponse:
+    lang = request.LANGUAGE_CODE
+    context: dict[str, Any] = {"nav": "messages", **_choices(staff, lang), "errors": {}}
+    if request.method != "POST":
+        return staff_page(request, staff, "staff/compose.html", {**context, "post": {}})
+    try:
+        data = form_data(request, staff)
+        severity = Severity.parse(str(data["severity"]))
+        held = approval.needs_approval(severity, staff.tenant.approval_from)
+        with transaction.atomic():
+            message = messages.create(staff.tenant, {**data, "hold": held}, None)
+            Message.objects.filter(pk=message.pk).update(author=staff.user)
+            audit.record(
+                request,
+                staff.tenant,
+                "message.create",
+                obj=("message", message.pk),
+                after={
+                    "title": message.title,
+                    "severity": severity.label,
+                    "area": message.area.get("kind"),
+                    "channels": message.channels,
+                    "status": message.status,
+                },
+            )
+            if not held:
+                dispatch.submit(message)
+    except (InvalidInput, ValueError) as exc:
+        if isinstance(exc, InvalidInput):
+            field, message_text = _message_error(exc)
+        else:
+            field, message_text = "severity", str(exc)
+        context.update(errors={field: message_text}, post=request.POST)
+        return staff_page(request, staff, "staff/compose.html", context, status=422)
+    if held:
+        flash.success(request, _("Saved. A second person must approve it before it is sent."))
+    else:
+        flash.success(request, _("Sent on its way."))
+    return HttpResponseRedirect(f"/{staff.tenant.slug}/staff/messages/{message.pk}")
+
+
+@require_POST
+@staff_view("message.create")
+def reach(request: HttpRequest, staff: Staff) -> HttpResponse:
+    """The recipients per channel for exactly what the form says now (htmx)."""
+    try:
+        data = form_data(request, staff)
+        area = messages.area(staff.tenant, data.get("area"))
+        counted = preview.reach(
+            staff.tenant,
+            Severity.parse(str(data["severity"])),
+            list(data["topics"]),
+            area,
+            list(data["channels"]),
+        )
+    except (InvalidInput, ValueError) as exc:
+        problem = str(exc) if isinstance(exc, FormError) else _("Check the target area.")
+        return staff_page(request, staff, "staff/_reach.html", {"problem": problem})
+    return staff_page(request, staff, "staff/_reach.html", {"reach": counted})
+
+
+def _message_or_404(staff: Staff, message_id: str) -> Message:
+    found = Message.objects.filter(tenant=staff.tenant, pk=message_id).first()
+    if found is None:
+        raise Http404("no such message")
+    return found
+
+
+@staff_view("message.read_all")
+def message_list(request: HttpRequest, staff: Staff) -> HttpResponse:
+    lang = request.LANGUAGE_CODE
+    rows = [
+        {
+            "message": m,
+            "title": text(m.title, lang, staff.tenant.default_language),
+            "severity": Severity(m.severity).label,
+        }
+        for m in Message.objects.filter(tenant=staff.tenant).order_by("-created_at")[:100]
+    ]
+    return staff_page(request, staff, "staff/messages.html", {"nav": "messages", "rows": rows})
+
+
+def _follow(message: Message) -> dict[str, Any]:
+    return {
+        "summary": summary.summary(message, message.channels),
+        "progress": progress.progress(message),
+        "live": message.status == MessageStatus.PUBLISHED,
+    }
+
+
+@staff_view("message.read_all")
+def message_detail(request: HttpRequest, staff: Staff, message_id: str) -> HttpResponse:
+    message = _message_or_404(staff, message_id)
+    lang = request.LANGUAGE_CODE
+    context = {
+        "nav": "messages",
+        "message": message,
+        "severity": Severity(message.severity).label,
+        "titles": message.title,
+        "bodies": message.body,
+        "title": text(message.title, lang, staff.tenant.default_language),
+        "may_approve": staff.may("message.approve_other")
+        and message.status == MessageStatus.DRAFT
+        and approval.may_approve(message.author_id, staff.user.pk),
+        "may_cancel": staff.may("message.cancel")
+        and message.status in (MessageStatus.PUBLISHED, MessageStatus.SCHEDULED),
+        **_follow(message),
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "follow":
+        return staff_page(request, staff, "staff/_follow.html", context)
+    return staff_page(request, staff, "staff/message.html", context)
+
+
+@require_POST
+@staff_view("message.approve_other")
+def approve(request: HttpRequest, staff: Staff, message_id: str) -> HttpResponse:
+    message = _message_or_404(staff, message_id)
+    base = f"/{staff.tenant.slug}/staff/messages/{message.pk}"
+    if message.status != MessageStatus.DRAFT:
+        flash.error(request, _("This message is not waiting for approval."))
+        return HttpResponseRedirect(base)
+    if not approval.may_approve(message.author_id, staff.user.pk):
+        flash.error(request, _("You wrote this message; a second person must approve it."))
+        return HttpResponseRedirect(base)
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(approved_by=staff.user)
+        dispatch.approve(message)
+        audit.record(
+            request,
+            staff.tenant,
+            "message.approve",
+            obj=("message", message.pk),
+            before={"status": MessageStatus.DRAFT},
+            after={"status": message.status, "at": timezone.now().isoformat()},
+        )
+    flash.success(request, _("Approved and sent on its way."))
+    return HttpResponseRedirect(base)
+
+
+@require_POST
+@staff_view("message.cancel")
+def cancel(request: HttpRequest, staff: Staff, message_id: str) -> HttpResponse:
+    message = _message_or_404(staff, message_id)
+    before = message.status
+    with transaction.atomic():
+        stopped = dispatch.cancel(message)
+        audit.record(
+            request,
+            staff.tenant,
+            "message.cancel",
+            obj=("message", message.pk),
+            before={"status": before},
+            after={"status": MessageStatus.CANCELLED, "stopped": stopped},
+        )
+    flash.success(request, _("Withdrawn. Whoever received it is told that it no longer applies."))
+    return HttpResponseRedirect(f"/{staff.tenant.slug}/staff/messages/{message.pk}")
