@@ -115,3 +115,39 @@ def test_screenshots_of_reporting_and_the_staff_console(browser: Browser, live_s
     finally:
         phone.close()
         desktop.close()
+
+
+def test_screenshots_of_composing_and_following_a_message(browser: Browser, live_server, tenant):
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.staff.conftest import current_code
+
+    user = get_user_model().objects.get(username="presse@musterstadt.example")
+    user.set_password("Screenshot-2026")
+    user.save()
+    device = TOTPDevice.objects.create(user=user, name="Handy", confirmed=True)
+    context = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["desktop"], locale="de-DE", device_scale_factor=1
+    )
+    try:
+        page = context.new_page()
+        page.goto("/musterstadt/staff/login?next=/musterstadt/staff/messages/new")
+        page.locator("#username").fill(user.username)
+        page.locator("#password").fill("Screenshot-2026")
+        page.locator("#password").press("Enter")
+        page.wait_for_url("**/staff/verify?**")
+        page.locator("#code").fill(current_code(device))
+        page.locator("#code").press("Enter")
+        page.wait_for_url("**/staff/messages/new")
+        page.locator("#title_de").fill("Wasserrohrbruch: Lange Straße gesperrt")
+        page.locator("#body_de").fill("Bis voraussichtlich 18 Uhr. Bitte weiträumig umfahren.")
+        page.locator("#district-altstadt").check()
+        page.locator("#target-districts").check()
+        page.locator("#topic-strassensperrungen").check()
+        shoot(page, "staff-compose-desktop")
+        page.locator("form#compose button[type=submit]").click()
+        page.wait_for_url("**/staff/messages/*")
+        shoot(page, "staff-message-desktop")
+    finally:
+        context.close()

@@ -165,7 +165,7 @@ def test_setting_up_and_using_the_second_factor_passes_axe(
     device = TOTPDevice.objects.get(user=user)
     page.locator("#code").fill(current_code(device))
     page.locator("#code").press("Enter")
-    page.wait_for_url("**/musterstadt/staff/numbers")
+    page.wait_for_url("**/musterstadt/staff/messages/")
     page.context.clear_cookies()
     browser_context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]

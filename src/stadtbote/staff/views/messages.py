@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from stadtbote.audit import log as audit
@@ -36,6 +37,30 @@ FIELD_TO_FORM = {
     "send_at": "when",
     "expires_at": "expires",
 }
+
+
+STATUS_WORDS = {
+    MessageStatus.DRAFT: pgettext_lazy("message status", "waiting for approval"),
+    MessageStatus.SCHEDULED: pgettext_lazy("message status", "scheduled"),
+    MessageStatus.PUBLISHED: pgettext_lazy("message status", "sent"),
+    MessageStatus.CANCELLED: pgettext_lazy("message status", "withdrawn"),
+}
+CHANNEL_WORDS = {"webpush": gettext_lazy("Push"), "email": gettext_lazy("E-mail")}
+
+
+def target_words(message: Message, lang: str) -> str:
+    area, t = message.area, message.tenant
+    if area.get("kind") == "districts":
+        names = {
+            d.slug: text(d.name, lang, t.default_language)
+            for d in District.objects.filter(tenant=t, slug__in=area.get("slugs", []))
+        }
+        return ", ".join(names.get(s, s) for s in area.get("slugs", []))
+    if area.get("kind") == "circle":
+        return _("a circle of %(m)s m") % {"m": round(area.get("radius_m", 0))}
+    if area.get("kind") == "shape":
+        return _("an area drawn on the map")
+    return _("the whole town")
 
 
 class FormError(InvalidInput):
@@ -194,6 +219,7 @@ def message_list(request: HttpRequest, staff: Staff) -> HttpResponse:
             "message": m,
             "title": text(m.title, lang, staff.tenant.default_language),
             "severity": Severity(m.severity).label,
+            "status": STATUS_WORDS[MessageStatus(m.status)],
         }
         for m in Message.objects.filter(tenant=staff.tenant).order_by("-created_at")[:100]
     ]
@@ -216,6 +242,9 @@ def message_detail(request: HttpRequest, staff: Staff, message_id: str) -> HttpR
         "nav": "messages",
         "message": message,
         "severity": Severity(message.severity).label,
+        "status_word": STATUS_WORDS[MessageStatus(message.status)],
+        "target": target_words(message, lang),
+        "channel_words": ", ".join(str(CHANNEL_WORDS.get(c, c)) for c in message.channels),
         "titles": message.title,
         "bodies": message.body,
         "title": text(message.title, lang, staff.tenant.default_language),

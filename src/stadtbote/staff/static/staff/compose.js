@@ -6,8 +6,8 @@
   if (!form) return;
   var lang = document.documentElement.lang || "de";
   var T = {
-    de: { chars: "Zeichen", sms: "SMS", segments: "Teile", gsm: "GSM-7", ucs: "UCS-2 (Sonderzeichen)" },
-    en: { chars: "characters", sms: "SMS", segments: "parts", gsm: "GSM-7", ucs: "UCS-2 (special characters)" }
+    de: { chars: "Zeichen", sms: "SMS", one: "Teil", many: "Teile", gsm: "GSM-7", ucs: "UCS-2 (Sonderzeichen)" },
+    en: { chars: "characters", sms: "SMS", one: "part", many: "parts", gsm: "GSM-7", ucs: "UCS-2 (special characters)" }
   }[lang] || {};
   var GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   var GSM_EXT = "^{}\\[~]|€\f";
@@ -37,7 +37,7 @@
     if (input.getAttribute("data-count") === "body") {
       var title = document.getElementById(input.id.replace("body_", "title_"));
       var sms = smsParts((title ? title.value + ": " : "") + input.value);
-      text += " · " + T.sms + ": " + sms.parts + " " + T.segments + " (" + sms.encoding + ")";
+      text += " · " + T.sms + ": " + sms.parts + " " + (sms.parts === 1 ? T.one : T.many) + " (" + sms.encoding + ")";
     }
     out.textContent = text;
     preview();
