@@ -180,3 +180,32 @@ def test_milestones_are_the_time_until_that_share_was_sent():
     assert seconds_to(90, sent, 5, start) == 9.0
     assert seconds_to(100, sent, 6, start) is None  # one is still pending
     assert seconds_to(50, [], 0, start) is None
+
+
+def test_an_update_starts_from_the_message_and_points_to_it(publisher, tenant):
+    publisher.post("/musterstadt/staff/messages/new", form(topic=["strassensperrungen"]))
+    first = Message.objects.get()
+    page = publisher.get(f"/musterstadt/staff/messages/new?replaces={first.pk}").content.decode()
+    assert f'name="replaces" value="{first.pk}"' in page
+    assert 'value="Vollsperrung Lange Straße"' in page
+    assert 'id="district-altstadt" checked' in page
+    assert 'id="topic-strassensperrungen" checked' in page
+    publisher.post(
+        "/musterstadt/staff/messages/new",
+        form(replaces=str(first.pk), title_de="Sperrung verlängert"),
+    )
+    update = Message.objects.exclude(pk=first.pk).get()
+    assert update.replaces_id == first.pk
+    detail = publisher.get(f"/musterstadt/staff/messages/{first.pk}").content.decode()
+    assert "Send an update" in detail
+
+
+def test_a_form_sent_back_keeps_every_choice(publisher, tenant):
+    response = publisher.post(
+        "/musterstadt/staff/messages/new", form(title_de="", topic=["kita"], channel=["email"])
+    )
+    page = response.content.decode()
+    assert 'id="topic-kita" checked' in page
+    assert 'id="topic-strassensperrungen" checked' not in page
+    assert 'id="channel-email" checked' in page
+    assert 'id="channel-webpush" checked' not in page

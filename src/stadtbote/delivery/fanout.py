@@ -77,6 +77,8 @@ def fanout(job_id: int, slice_seconds: float | None = None, lease: str | None = 
         resolved, finished = _resolve_message_recipients(job, message, deadline)
         if not finished:
             return f"continues after {resolved} recipients"
+        if message.replaces_id and _still_wanted(job):
+            resolved = _resolve_update_recipients(job, message)
     else:
         resolved = _resolve_withdrawal_recipients(job, message)
     # A job cancelled while resolving (the message was withdrawn) stays cancelled.
@@ -169,29 +171,49 @@ def _continue_later(job: DeliveryJob, lease_until: datetime) -> None:
 
 def _resolve_withdrawal_recipients(job: DeliveryJob, message: Message) -> int:
     """Everyone a message reached is told it is withdrawn, on the channels it reached them."""
-    sent = (
-        Delivery.objects.filter(
-            message=message, kind=Kind.MESSAGE, status=Status.SENT, subscriber__isnull=False
-        )
-        .order_by("subscriber_id")
-        .values_list("subscriber_id", flat=True)
-        .distinct()
+    return _reach_again(job, message, message)
+
+
+def _resolve_update_recipients(job: DeliveryJob, message: Message) -> int:
+    """An update (CAP msgType Update) also goes to everyone the message it replaces reached,
+    on the same channels, even if the new area no longer covers them: they must learn what
+    changed. Rows that already exist (they are in the new area too) are not made twice."""
+    original = Message.objects.filter(pk=str(message.replaces_id)).first()
+    if original is None:
+        return job.targeted
+    return _reach_again(job, message, original, skip_planned=True)
+
+
+def _reach_again(
+    job: DeliveryJob, message: Message, reached: Message, skip_planned: bool = False
+) -> int:
+    rows = Delivery.objects.filter(
+        message=reached, kind=Kind.MESSAGE, status=Status.SENT, subscriber__isnull=False
     )
+    if skip_planned:  # in the update's own area as well: counted there already
+        rows = rows.exclude(
+            subscriber_id__in=Delivery.objects.filter(message=message, kind=job.kind).values(
+                "subscriber_id"
+            )
+        )
+    sent = rows.order_by("subscriber_id").values_list("subscriber_id", flat=True).distinct()
     total = job.targeted
     chunk: list[int] = []
     for sid in sent.iterator(chunk_size=2000):
         chunk.append(sid)
         if len(chunk) >= 1000:
-            total += _plan_and_create(job, message, chunk)
+            total += _plan_and_create(job, message, chunk, reached)
             chunk = []
     if chunk:
-        total += _plan_and_create(job, message, chunk)
+        total += _plan_and_create(job, message, chunk, reached)
     DeliveryJob.objects.filter(pk=job.pk).update(targeted=total)
     return total
 
 
-def _plan_and_create(job: DeliveryJob, message: Message, subscriber_ids: list[int]) -> int:
-    plan = _plan_deliveries(job, message, np.array(subscriber_ids), only_reached=True)
+def _plan_and_create(
+    job: DeliveryJob, message: Message, subscriber_ids: list[int], reached: Message
+) -> int:
+    plan = _plan_deliveries(job, message, np.array(subscriber_ids), reached_by=reached)
     with transaction.atomic():
         _create_deliveries(job, message, plan)
     return plan.subscribers
@@ -231,7 +253,10 @@ class _Plan:
 
 
 def _plan_deliveries(
-    job: DeliveryJob, message: Message, subscriber_ids: np.ndarray, only_reached: bool = False
+    job: DeliveryJob,
+    message: Message,
+    subscriber_ids: np.ndarray,
+    reached_by: Message | None = None,
 ) -> _Plan:
     """One delivery row per confirmed channel of these subscribers (reads only).
 
@@ -260,11 +285,12 @@ def _plan_deliveries(
         "subscriber__quiet_start",
         "subscriber__quiet_end",
     )
+    only_reached = reached_by is not None
     reached: set[int] = set()
-    if only_reached:
+    if reached_by is not None:
         reached = set(
             Delivery.objects.filter(
-                message=message,
+                message=reached_by,
                 kind=Kind.MESSAGE,
                 status=Status.SENT,
                 subscriber_id__in=ids,

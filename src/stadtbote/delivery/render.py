@@ -25,9 +25,13 @@ def notice(message: Message, kind: str, language: str) -> Notice:
         with translation.override(lang):
             title = _("Withdrawn: %(title)s") % {"title": title}
             body = _("This message is no longer valid. Please disregard it.")
+    elif kind == "update":
+        with translation.override(lang):
+            title = _("Update: %(title)s") % {"title": title}
     return Notice(
         message_id=str(message.id),
-        kind="withdrawal" if kind == "withdrawal" else "message",
+        kind="withdrawal" if kind == "withdrawal" else "update" if kind == "update" else "message",
+        replaces=str(message.replaces_id) if kind == "update" else None,
         title=title,
         body=body,
         severity=Severity(message.severity).label,

@@ -226,22 +226,27 @@ def _send_chunk(
     notices: dict[tuple[str, str], Notice] = {}
     items: list[Outgoing] = []
     outcomes: list[Outcome] = []
+    got_original = _got_original(message, rows)
     for d in rows:
         if d.channel_id is None or d.address is None:
             outcomes.append(Outcome(d.pk, "failed", "channel removed before sending"))
             continue
-        notice = notices.get((d.kind, d.language))
+        # Whoever had the message this one replaces gets it as an update of that one, not as
+        # a new alarm (CAP msgType Update); everyone else as a new message.
+        kind = "update" if d.kind == Kind.MESSAGE and d.channel_id in got_original else d.kind
+        notice = notices.get((kind, d.language))
         if notice is None:
-            notice = notices[d.kind, d.language] = render.notice(message, d.kind, d.language)
+            notice = notices[kind, d.language] = render.notice(message, kind, d.language)
+        about = message.replaces_id if kind == "update" else d.message_id
         items.append(
             Outgoing(
                 delivery_id=d.pk,
                 address=d.address,
                 notice=notice,
                 extra=_extra(d, message),
-                # Same key for a message and its withdrawal: a withdrawal notice then replaces an
-                # original that still waits at the push service (Web Push Topic).
-                key=f"{d.message_id}:{d.channel_type}:{d.address_key}",
+                # Same key for a message, its withdrawal and its updates: a later notice then
+                # replaces an earlier one that still waits at the push service (Web Push Topic).
+                key=f"{about}:{d.channel_type}:{d.address_key}",
             )
         )
     if items:
@@ -254,6 +259,20 @@ def _send_chunk(
                 for i in items
             )
     return record(outcomes, {d.pk: d for d in rows})
+
+
+def _got_original(message: Message, rows: list[Pending]) -> set[int]:
+    """The channels among ``rows`` that received the message ``message`` replaces."""
+    if not message.replaces_id:
+        return set()
+    return set(
+        Delivery.objects.filter(
+            message_id=message.replaces_id,
+            kind=Kind.MESSAGE,
+            status=Status.SENT,
+            channel_id__in=[d.channel_id for d in rows if d.channel_id is not None],
+        ).values_list("channel_id", flat=True)
+    )
 
 
 def _extra(d: Pending, message: Message) -> dict[str, str]:

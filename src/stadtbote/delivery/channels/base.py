@@ -28,7 +28,7 @@ class Notice:
     """What a recipient sees, already in the recipient's language."""
 
     message_id: str
-    kind: Literal["message", "withdrawal", "case"]
+    kind: Literal["message", "withdrawal", "update", "case"]
     title: str
     body: str
     severity: str
@@ -38,6 +38,8 @@ class Notice:
     tenant_name: str
     expires_at: str | None = None
     sent_at: str | None = None
+    # An update: the id of the message it replaces (its notification is replaced in place).
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -117,6 +118,8 @@ def form_data(request: HttpRequest, staff: Staff) -> dict[str, Any]:
         if data["send_at"] is None:
             raise FormError(_("Enter when to send."), field="send_at")
     data["expires_at"] = _local(post.get("expires_at", ""), tenant.timezone, "expires_at")
+    if post.get("replaces"):
+        data["replaces"] = post["replaces"]
     return data
 
 
@@ -135,6 +138,42 @@ def _choices(staff: Staff, lang: str) -> dict[str, Any]:
     }
 
 
+def _replaceable(staff: Staff, message_id: str) -> Message | None:
+    """A message of this town that citizens may have seen, so an update makes sense."""
+    try:
+        return Message.objects.filter(
+            tenant=staff.tenant,
+            pk=message_id,
+            status__in=[MessageStatus.PUBLISHED, MessageStatus.CANCELLED],
+        ).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def _prefill(message: Message) -> dict[str, Any]:
+    """The compose form filled with a message, to write its update."""
+    area = message.area
+    data: dict[str, Any] = {
+        "severity": Severity(message.severity).label,
+        "topic": list(message.topics.values_list("slug", flat=True)),
+        "channel": list(message.channels),
+        "target": {"districts": "districts", "shape": "drawn", "circle": "drawn"}.get(
+            area.get("kind", "town"), "town"
+        ),
+        "district": list(area.get("slugs", [])),
+        "replaces": str(message.pk),
+    }
+    if area.get("kind") == "shape":
+        data["drawn"] = json.dumps(area["geometry"])
+    elif area.get("kind") == "circle":
+        data["drawn"] = json.dumps({"circle": {k: area[k] for k in ("lat", "lon", "radius_m")}})
+    for lang, value in message.title.items():
+        data[f"title_{lang}"] = value
+    for lang, value in message.body.items():
+        data[f"body_{lang}"] = value
+    return data
+
+
 def _message_error(exc: InvalidInput) -> tuple[str, str]:
     if isinstance(exc, FormError):
         return FIELD_TO_FORM.get(exc.field or "", "texts"), str(exc)
@@ -147,7 +186,11 @@ def compose(request: HttpRequest, staff: Staff) -> HttpResponse:
     lang = request.LANGUAGE_CODE
     context: dict[str, Any] = {"nav": "messages", **_choices(staff, lang), "errors": {}}
     if request.method != "POST":
-        return staff_page(request, staff, "staff/compose.html", {**context, "post": {}})
+        replaced = _replaceable(staff, request.GET.get("replaces", ""))
+        prefill = _prefill(replaced) if replaced else {}
+        return staff_page(
+            request, staff, "staff/compose.html", {**context, "post": prefill, "replaced": replaced}
+        )
     try:
         data = form_data(request, staff)
         severity = Severity.parse(str(data["severity"]))
@@ -161,6 +204,7 @@ def compose(request: HttpRequest, staff: Staff) -> HttpResponse:
                 "message.create",
                 obj=("message", message.pk),
                 after={
+                    "replaces": str(message.replaces_id or ""),
                     "title": message.title,
                     "severity": severity.label,
                     "area": message.area.get("kind"),
@@ -175,7 +219,10 @@ def compose(request: HttpRequest, staff: Staff) -> HttpResponse:
             field, message_text = _message_error(exc)
         else:
             field, message_text = "severity", str(exc)
-        context.update(errors={field: message_text}, post=request.POST)
+        posted: dict[str, Any] = request.POST.dict()
+        for many in ("topic", "district", "channel"):
+            posted[many] = request.POST.getlist(many)
+        context.update(errors={field: message_text}, post=posted)
         return staff_page(request, staff, "staff/compose.html", context, status=422)
     if held:
         flash.success(request, _("Saved. A second person must approve it before it is sent."))
@@ -251,6 +298,8 @@ def message_detail(request: HttpRequest, staff: Staff, message_id: str) -> HttpR
         "may_approve": staff.may("message.approve_other")
         and message.status == MessageStatus.DRAFT
         and approval.may_approve(message.author_id, staff.user.pk),
+        "may_update": staff.may("message.create")
+        and message.status in (MessageStatus.PUBLISHED, MessageStatus.CANCELLED),
         "may_cancel": staff.may("message.cancel")
         and message.status in (MessageStatus.PUBLISHED, MessageStatus.SCHEDULED),
         **_follow(message),

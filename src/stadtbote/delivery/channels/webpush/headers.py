@@ -96,6 +96,8 @@ def _document(notice: Notice, title: str, body: str) -> dict[str, str]:
         doc["expires"] = notice.expires_at
     if notice.sent_at:
         doc["sent"] = notice.sent_at
+    if notice.replaces:
+        doc["replaces"] = notice.replaces
     return doc
 
 

@@ -132,8 +132,10 @@ self.addEventListener("push", (event) => {
   event.waitUntil(Promise.all([
     self.registration.showNotification(label ? label + ": " + data.title : data.title, {
       body: data.body,
-      tag: data.id,
+      // An update takes the place of the notification it updates, quietly: not a new alarm.
+      tag: data.kind === "update" && data.replaces ? data.replaces : data.id,
       renotify: data.kind === "withdrawal",
+      silent: data.kind === "update",
       requireInteraction: urgent,
       icon: CONFIG.base + "icon-192.png",
       badge: CONFIG.base + "icon-72.png",
