@@ -209,3 +209,16 @@ def test_a_form_sent_back_keeps_every_choice(publisher, tenant):
     assert 'id="topic-strassensperrungen" checked' not in page
     assert 'id="channel-email" checked' in page
     assert 'id="channel-webpush" checked' not in page
+
+
+def test_a_template_fills_the_form_and_its_placeholders_must_be_filled_in(publisher, tenant):
+    page = publisher.get("/musterstadt/staff/messages/new?template=vollsperrung").content.decode()
+    assert 'value="Vollsperrung [Straße]"' in page
+    assert 'id="topic-strassensperrungen" checked' in page
+    refused = publisher.post(
+        "/musterstadt/staff/messages/new",
+        form(title_de="Vollsperrung [Straße]", body_de="Von [Beginn] bis [Ende]"),
+    )
+    assert refused.status_code == 422
+    assert "Fill in or delete: [Straße], [Beginn], [Ende]" in refused.content.decode()
+    assert not Message.objects.exists()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from stadtbote.messages.models import Message
+from stadtbote.messages.models import Message, MessageTemplate
 
 
 @admin.register(Message)
@@ -17,3 +17,9 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("slug", "tenant", "severity", "position")
+    list_filter = ("tenant",)

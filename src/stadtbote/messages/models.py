@@ -58,3 +58,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class MessageTemplate(models.Model):
+    """A frequent message (road closure, water outage, office closed) with placeholders in
+    square brackets, e.g. "[Straße]", that staff fill in before sending."""
+
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=60)
+    name = models.JSONField(help_text="Per language: what staff pick from")
+    title = models.JSONField(help_text="Per language, with [placeholders]")
+    body = models.JSONField(default=dict, blank=True, help_text="Per language, with [placeholders]")
+    severity = models.CharField(max_length=10, default="info")
+    topics = models.JSONField(default=list, blank=True, help_text="Topic slugs")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="message_template_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.slug

@@ -54,6 +54,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
                 tenant=tenant, slug=t["slug"], bit=min(set(range(64)) - used), **fields
             )
     _load_reports_setup(tenant)
+    _load_message_templates(tenant)
     password = os.environ.get("STADTBOTE_DEMO_PASSWORD")
     User = get_user_model()
     for email, role in data.STAFF:
@@ -79,6 +80,18 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             "Staff users have no password; set one with: stadtbote changepassword admin@musterstadt.example"
         )
     return tenant
+
+
+def _load_message_templates(tenant: Municipality) -> None:
+    from stadtbote.messages.models import MessageTemplate
+
+    for i, t in enumerate(data.MESSAGE_TEMPLATES):
+        # get_or_create: a template the town has reworded stays as it is.
+        MessageTemplate.objects.get_or_create(
+            tenant=tenant,
+            slug=t["slug"],
+            defaults={**{k: v for k, v in t.items() if k != "slug"}, "position": i},
+        )
 
 
 def _load_reports_setup(tenant: Municipality) -> None:

@@ -159,3 +159,22 @@ REPLY_TEMPLATES: list[dict[str, Any]] = [
      "text": {"de": "Die gemeldete Stelle liegt auf privatem Grund. Dort dürfen wir leider nicht tätig werden; bitte wenden Sie sich an die Eigentümerin oder den Eigentümer.",
               "en": "The place you reported is on private land, where we may not act. Please contact the owner."}},
 ]  # fmt: skip
+
+# Frequent messages of the demo town; [placeholders] are filled in before sending.
+MESSAGE_TEMPLATES: list[dict[str, Any]] = [
+    {"slug": "vollsperrung", "severity": "info", "topics": ["strassensperrungen"],
+     "name": {"de": "Straßensperrung", "en": "Road closure"},
+     "title": {"de": "Vollsperrung [Straße]", "en": "[Straße] closed"},
+     "body": {"de": "Die [Straße] ist von [Beginn] bis [Ende] voll gesperrt. Grund: [Grund]. Eine Umleitung ist ausgeschildert.",
+              "en": "[Straße] is closed from [Beginn] to [Ende] because of [Grund]. A diversion is signposted."}},
+    {"slug": "wasser", "severity": "moderate", "topics": [],
+     "name": {"de": "Wasser abgestellt", "en": "Water cut off"},
+     "title": {"de": "Kein Wasser in [Gebiet]", "en": "No water in [Gebiet]"},
+     "body": {"de": "Wegen eines Rohrbruchs ist das Wasser in [Gebiet] bis voraussichtlich [Ende] abgestellt. Ein Wasserwagen steht an [Ort].",
+              "en": "Because of a burst pipe the water in [Gebiet] is cut off until about [Ende]. A water tanker stands at [Ort]."}},
+    {"slug": "amt-geschlossen", "severity": "info", "topics": ["buergerbuero"],
+     "name": {"de": "Amt geschlossen", "en": "Office closed"},
+     "title": {"de": "[Amt] am [Tag] geschlossen", "en": "[Amt] closed on [Tag]"},
+     "body": {"de": "Das [Amt] ist am [Tag] geschlossen. Dringende Anliegen: [Telefon].",
+              "en": "The [Amt] is closed on [Tag]. Urgent matters: [Telefon]."}},
+]  # fmt: skip

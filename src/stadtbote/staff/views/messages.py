@@ -21,9 +21,9 @@ from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
 from stadtbote.delivery import dispatch, preview, progress, summary
 from stadtbote.geo.models import District
-from stadtbote.messages import approval
+from stadtbote.messages import approval, templates
 from stadtbote.messages import service as messages
-from stadtbote.messages.models import Message, MessageStatus
+from stadtbote.messages.models import Message, MessageStatus, MessageTemplate
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page, text
 
@@ -99,6 +99,11 @@ def form_data(request: HttpRequest, staff: Staff) -> dict[str, Any]:
     }
     if not data["channels"]:
         raise FormError(_("Choose at least one channel."), field="channels")
+    left = templates.unfilled([*data["title"].values(), *data["body"].values()])
+    if left:
+        raise FormError(
+            _("Fill in or delete: %(names)s") % {"names": ", ".join(left)}, field="title"
+        )
     target = post.get("target", "town")
     if target == "districts":
         slugs = post.getlist("district")
@@ -135,6 +140,10 @@ def _choices(staff: Staff, lang: str) -> dict[str, Any]:
         ],
         "channels": CHANNELS,
         "approval_from": t.approval_from,
+        "templates": [
+            (m.slug, text(m.name, lang, t.default_language))
+            for m in MessageTemplate.objects.filter(tenant=t)
+        ],
     }
 
 
@@ -174,6 +183,19 @@ def _prefill(message: Message) -> dict[str, Any]:
     return data
 
 
+def _from_template(template: MessageTemplate) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "severity": template.severity,
+        "topic": list(template.topics),
+        "template": template.slug,
+    }
+    for lang, value in template.title.items():
+        data[f"title_{lang}"] = value
+    for lang, value in template.body.items():
+        data[f"body_{lang}"] = value
+    return data
+
+
 def _message_error(exc: InvalidInput) -> tuple[str, str]:
     if isinstance(exc, FormError):
         return FIELD_TO_FORM.get(exc.field or "", "texts"), str(exc)
@@ -187,7 +209,10 @@ def compose(request: HttpRequest, staff: Staff) -> HttpResponse:
     context: dict[str, Any] = {"nav": "messages", **_choices(staff, lang), "errors": {}}
     if request.method != "POST":
         replaced = _replaceable(staff, request.GET.get("replaces", ""))
-        prefill = _prefill(replaced) if replaced else {}
+        template = MessageTemplate.objects.filter(
+            tenant=staff.tenant, slug=request.GET.get("template", "")
+        ).first()
+        prefill = _prefill(replaced) if replaced else _from_template(template) if template else {}
         return staff_page(
             request, staff, "staff/compose.html", {**context, "post": prefill, "replaced": replaced}
         )
