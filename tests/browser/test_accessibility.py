@@ -80,12 +80,28 @@ def _unfollow_link(ctx: dict[str, Any]) -> str:
     return f"/musterstadt/reports/unfollow/{following.unfollow_token(case, 'a@example.org')}"
 
 
+def _with_calendar(ctx: dict[str, Any]) -> str:
+    from datetime import UTC, datetime
+
+    from stadtbote.messages.models import Event
+    from stadtbote.tenants.models import Topic
+
+    Event.objects.create(
+        tenant=ctx["tenant"],
+        topic=Topic.objects.get(tenant=ctx["tenant"], slug="kita"),
+        title={"de": "Elternabend"},
+        starts_at=datetime(2031, 1, 12, 18, tzinfo=UTC),
+    )
+    return "/musterstadt/"
+
+
 def _fixed(path: str) -> Callable[[dict[str, Any]], str]:
     return lambda ctx: path
 
 
 PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "town page": _fixed("/musterstadt/"),
+    "town page with calendars": _with_calendar,
     "message page": _message,
     "withdrawn and updated message": _withdrawn_and_updated,
     "unknown message": _fixed("/musterstadt/messages/00000000-0000-4000-8000-000000000000"),

@@ -117,3 +117,20 @@ def test_the_message_pages_pass_axe(
     assert_accessible(page, f"a message being sent ({language})")
     page.goto("/musterstadt/staff/messages/")
     assert_accessible(page, f"messages ({language})")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_dates_page_passes_axe_before_and_after_saving_one(
+    language, page: Page, browser_context, live_server, tenant, assert_accessible
+):
+    user = publisher(tenant, "presse@musterstadt.example")
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    sign_in(page, user, "/musterstadt/staff/events/")
+    assert_accessible(page, f"dates ({language})")
+    page.locator("#title_de").fill("Sommerfest")
+    page.locator("#starts_at").fill("2031-06-12T15:00")
+    page.locator("form.compose button[type=submit]").click()
+    expect(page.locator(".flash")).to_be_visible()
+    assert_accessible(page, f"dates with one saved ({language})")

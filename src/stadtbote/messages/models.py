@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.db import models
@@ -81,3 +82,58 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class Recurrence(models.TextChoices):
+    NONE = "", "once"
+    WEEKLY = "weekly", "weekly"
+    MONTHLY = "monthly", "monthly"
+    YEARLY = "yearly", "yearly"
+
+
+class Event(models.Model):
+    """A date for a topic's subscribers (a Kita summer fête, the bulky-waste collection): in
+    the topic's calendar feed, and a reminder message before each occurrence."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="events")
+    title = models.JSONField(help_text="Per language")
+    description = models.JSONField(default=dict, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    recurrence = models.CharField(max_length=10, choices=Recurrence.choices, blank=True)
+    until = models.DateField(null=True, blank=True, help_text="Last day of a recurring series")
+    remind_days_before = models.PositiveSmallIntegerField(default=1)
+    remind_at = models.TimeField(default=time(17, 0), help_text="Wall-clock time in the town")
+    remind = models.BooleanField(default=True)
+    cancelled = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["tenant", "cancelled", "starts_at"], name="event_upcoming")]
+
+    def __str__(self) -> str:
+        return str(self.uid)
+
+
+class EventReminder(models.Model):
+    """One reminder per occurrence: the row is the guard against reminding twice."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="reminders")
+    occurrence = models.DateTimeField()
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "occurrence"], name="event_reminder_once")
+        ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stadtbote.staff.views import actions, audit, auth, cases, dashboard, messages
+from stadtbote.staff.views import actions, audit, auth, cases, dashboard, events, messages
 
 app_name = "staff"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("setup", auth.setup, name="setup"),
     path("numbers", dashboard.numbers, name="numbers"),
     path("audit", audit.audit_log, name="audit"),
+    path("events/", events.events, name="events"),
+    path("events/<uuid:uid>/cancel", events.cancel_event, name="cancel-event"),
     path("messages/", messages.message_list, name="messages"),
     path("messages/new", messages.compose, name="compose"),
     path("messages/reach", messages.reach, name="reach"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stadtbote.web.views import app, case_page, links, public, pwa, reporting, reports
+from stadtbote.web.views import app, calendar, case_page, links, public, pwa, reporting, reports
 
 app_name = "web"
 urlpatterns = [
@@ -19,6 +19,11 @@ urlpatterns = [
     path("<slug:tenant>/imprint", public.legal, {"kind": "imprint"}, name="imprint"),
     path("<slug:tenant>/reports/numbers", reports.numbers, name="report-numbers"),
     path("<slug:tenant>/report", reporting.report, name="report"),
+    path(
+        "<slug:tenant>/topics/<slug:topic>/calendar.ics",
+        calendar.topic_calendar,
+        name="topic-calendar",
+    ),
     path("<slug:tenant>/reports/mine", case_page.mine, name="my-reports"),
     path(
         "<slug:tenant>/reports/follow/<str:token>", case_page.confirm_follow, name="follow-confirm"

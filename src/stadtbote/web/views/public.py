@@ -22,7 +22,7 @@ from stadtbote.core.microcache import MicroCache
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.pages import service as pages
 from stadtbote.pages.models import TextKind
-from stadtbote.tenants.models import Municipality
+from stadtbote.tenants.models import Municipality, Topic
 from stadtbote.web import areas
 from stadtbote.web.common import message_view, page, tenant_or_404
 from stadtbote.web.release import release
@@ -78,11 +78,20 @@ def tenant_home(request: HttpRequest, tenant: str) -> HttpResponse:
     lang = get_language()
     items = [message_view(m, lang) for m in current]
     subscriber = current_subscriber(request, t)
+    calendars = [
+        (tp.slug, tp.name.get(lang or "") or tp.name.get(t.default_language) or tp.slug)
+        for tp in Topic.objects.filter(tenant=t, events__cancelled=False).distinct()
+    ]
     response = page(
         request,
         "web/tenant.html",
         t,
-        {"items": items, "subscribed": subscriber is not None, "nav": "home"},
+        {
+            "items": items,
+            "subscribed": subscriber is not None,
+            "nav": "home",
+            "calendars": calendars,
+        },
     )
     response["Cache-Control"] = "private, no-cache"
     patch_vary_headers(response, ["Cookie"])

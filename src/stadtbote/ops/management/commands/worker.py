@@ -26,11 +26,11 @@ def worker_argv(interval: float) -> list[str]:
 def upkeep() -> None:
     from django.db import close_old_connections
 
-    from stadtbote.delivery import maintenance
+    from stadtbote.delivery import maintenance, reminders
     from stadtbote.reports import escalation
 
     close_old_connections()
-    maintenance.run_due(jobs={**maintenance.JOBS, **escalation.JOBS})
+    maintenance.run_due(jobs={**maintenance.JOBS, **escalation.JOBS, **reminders.JOBS})
 
 
 class Command(BaseCommand):
