@@ -203,3 +203,40 @@ def test_the_audit_log_passes_axe(
     page.wait_for_url("**/musterstadt/staff/audit")
     expect(page.locator("table")).to_contain_text("staff.sign_in")
     assert_accessible(page, f"audit log ({language})")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_team_page_and_choosing_a_password_pass_axe(
+    language, page: Page, browser_context, live_server, tenant, assert_accessible
+):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.staff.conftest import current_code
+
+    admin = get_user_model().objects.get(username="admin@musterstadt.example")
+    admin.set_password(PASSWORD)
+    admin.save()
+    device = TOTPDevice.objects.create(user=admin, name="Handy", confirmed=True)
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    page.goto("/musterstadt/staff/login?next=/musterstadt/staff/team")
+    page.locator("#username").fill(admin.username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/verify?**")
+    page.locator("#code").fill(current_code(device))
+    page.locator("#code").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/team")
+    page.locator("#key-name").fill("Meldeapp")
+    page.locator("#key-name").press("Enter")
+    page.wait_for_url("**/musterstadt/staff/team#keys")
+    expect(page.locator(".alert.success code")).to_be_visible()
+    assert_accessible(page, f"team and settings ({language})")
+    viewer = get_user_model().objects.get(username="lesend@musterstadt.example")
+    uid = urlsafe_base64_encode(force_bytes(viewer.pk))
+    page.goto(f"/musterstadt/staff/password/{uid}/{default_token_generator.make_token(viewer)}")
+    assert_accessible(page, f"choose a password ({language})")

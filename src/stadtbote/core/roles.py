@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    PUBLISHER = "publisher", "Publisher"
-    CASEWORKER = "caseworker", "Caseworker"
-    VIEWER = "viewer", "Viewer"
-    APP = "app", "Client app"
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
+    PUBLISHER = "publisher", pgettext_lazy("role", "Publisher")
+    CASEWORKER = "caseworker", pgettext_lazy("role", "Caseworker")
+    VIEWER = "viewer", pgettext_lazy("role", "Viewer")
+    APP = "app", pgettext_lazy("role", "Client app")
     # The hosting provider's staff: an admin in every town (not assignable per town).
-    OPERATOR = "operator", "Operator"
+    OPERATOR = "operator", pgettext_lazy("role", "Operator")
 
 
 # action -> roles allowed. Kept as data so the whole policy is reviewable in one place.
@@ -34,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.moderate": frozenset({"admin", "caseworker"}),
     "case.stats": frozenset({"admin", "caseworker", "viewer", "publisher"}),
     "audit.read": frozenset({"admin"}),
+    "staff.manage": frozenset({"admin"}),
 }
 
 

@@ -35,6 +35,10 @@ class Staff:
     def may(self, action: str) -> bool:
         return allows(self.role, action)
 
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.role).label)
+
 
 def membership(user: Any, tenant_slug: str) -> Staff | None:
     """The user's place on this town's staff: their role there, or operator for every town."""

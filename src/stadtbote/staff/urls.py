@@ -1,6 +1,15 @@
 from django.urls import path
 
-from stadtbote.staff.views import actions, audit, auth, cases, dashboard, events, messages
+from stadtbote.staff.views import (
+    actions,
+    audit,
+    auth,
+    cases,
+    dashboard,
+    events,
+    messages,
+    team,
+)
 
 app_name = "staff"
 urlpatterns = [
@@ -11,6 +20,13 @@ urlpatterns = [
     path("setup", auth.setup, name="setup"),
     path("numbers", dashboard.numbers, name="numbers"),
     path("audit", audit.audit_log, name="audit"),
+    path("team", team.team, name="team"),
+    path("team/add", team.add_member, name="team-add"),
+    path("team/keys", team.issue_key, name="team-key"),
+    path("team/keys/<int:key_id>/revoke", team.revoke_key, name="team-key-revoke"),
+    path("team/settings", team.town_settings, name="team-settings"),
+    path("team/<int:member_id>/<slug:action>", team.member_action, name="team-member"),
+    path("password/<str:uid>/<str:token>", team.set_password, name="set-password"),
     path("events/", events.events, name="events"),
     path("events/<uuid:uid>/cancel", events.cancel_event, name="cancel-event"),
     path("messages/", messages.message_list, name="messages"),

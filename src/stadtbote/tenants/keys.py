@@ -11,17 +11,18 @@ from datetime import timedelta
 from django.utils import timezone
 
 from stadtbote.core import tokens
-from stadtbote.core.roles import Role
 
-from .models import ApiKey, Municipality
+from .models import TOWN_ROLES, ApiKey, Municipality
+
+TOWN_ROLE_VALUES = tuple(value for value, _ in TOWN_ROLES)
 
 # Writing last_used_at on every call would turn reads into writes; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def issue(tenant: Municipality, role: str, name: str) -> tuple[ApiKey, str]:
-    if role not in Role.values:
-        raise ValueError(f"unknown role {role!r}; use one of {', '.join(Role.values)}")
+    if role not in TOWN_ROLE_VALUES:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(TOWN_ROLE_VALUES)}")
     prefix = tokens.new_secret(6)[:8].replace("-", "x").replace("_", "y")
     secret = f"sb_{prefix}_{tokens.new_secret(32)}"
     key = ApiKey.objects.create(

@@ -27,6 +27,7 @@ def staff_page(
         "may_moderate": staff.may("case.moderate"),
         "may_read_cases": staff.may("case.read"),
         "may_read_audit": staff.may("audit.read"),
+        "may_manage": staff.may("staff.manage"),
         "may_read_messages": staff.may("message.read_all"),
         "may_compose": staff.may("message.create"),
     }
