@@ -222,3 +222,20 @@ def test_a_template_fills_the_form_and_its_placeholders_must_be_filled_in(publis
     assert refused.status_code == 422
     assert "Fill in or delete: [Straße], [Beginn], [Ende]" in refused.content.decode()
     assert not Message.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_other_publishers_and_admins_are_asked_by_mail_to_approve(tenant, smtp):
+    from tests.support.tasks import drain
+
+    for username in ("presse@musterstadt.example", "admin@musterstadt.example"):
+        user = get_user_model().objects.get(username=username)
+        user.email = username
+        user.save()
+    author = signed_in(tenant, "publisher")
+    author.post("/musterstadt/staff/messages/new", form(severity="extreme"))
+    drain()
+    [mail] = smtp.received
+    assert mail.rcpt_tos == ["admin@musterstadt.example"]  # not the author
+    assert "Vollsperrung Lange Straße" in mail.message["Subject"]
+    assert f"/musterstadt/staff/messages/{Message.objects.get().pk}" in mail.message.get_content()

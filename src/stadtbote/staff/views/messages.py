@@ -19,12 +19,14 @@ from django.views.decorators.http import require_POST
 from stadtbote.audit import log as audit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
+from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.delivery import dispatch, preview, progress, summary
 from stadtbote.geo.models import District
 from stadtbote.messages import approval, templates
 from stadtbote.messages import service as messages
 from stadtbote.messages.models import Message, MessageStatus, MessageTemplate
 from stadtbote.staff.access import Staff, staff_view
+from stadtbote.staff.tasks import ask_for_approval
 from stadtbote.staff.views.common import staff_page, text
 
 CHANNELS = ("webpush", "email")
@@ -237,7 +239,9 @@ def compose(request: HttpRequest, staff: Staff) -> HttpResponse:
                     "status": message.status,
                 },
             )
-            if not held:
+            if held:
+                enqueue_on_commit(ask_for_approval, str(message.pk))
+            else:
                 dispatch.submit(message)
     except (InvalidInput, ValueError) as exc:
         if isinstance(exc, InvalidInput):
