@@ -38,3 +38,21 @@ def publish(tenant: Municipality, title: str, severity: str = "moderate", **extr
         },
         key=None,
     )
+
+
+def staff_sign_in(page: Any, username: str, password: str, next_path: str) -> None:
+    """Sign in to the staff console as a person would: password, then the current code from
+    their authenticator (the user must have a confirmed TOTP device), landing on next_path."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.staff.conftest import current_code
+
+    page.goto(f"/musterstadt/staff/login?next={next_path}")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/staff/verify?**")
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    page.locator("#code").fill(current_code(device))
+    page.locator("#code").press("Enter")
+    page.wait_for_url(f"**{next_path}")

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from stadtbote.messages.models import Message
 from stadtbote.tenants.models import StaffMembership
-from tests.staff.conftest import current_code
+from tests.browser.fixtures import staff_sign_in
 
 PASSWORD = "Sirene-Probealarm-2026"
 
@@ -33,14 +33,7 @@ def publisher(tenant, username: str):
 
 
 def sign_in(page: Page, user, next_path: str) -> None:
-    page.goto(f"/musterstadt/staff/login?next={next_path}")
-    page.locator("#username").fill(user.username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    page.wait_for_url("**/staff/verify?**")
-    page.locator("#code").fill(current_code(TOTPDevice.objects.get(user=user)))
-    page.locator("#code").press("Enter")
-    page.wait_for_url(f"**{next_path}")
+    staff_sign_in(page, user.username, PASSWORD, next_path)
 
 
 def test_a_severe_warning_drawn_on_the_map_is_approved_by_a_second_publisher_then_withdrawn(

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from stadtbote.reports import media, service
 from stadtbote.reports.models import Case
+from tests.browser.fixtures import staff_sign_in
 from tests.browser.support import tab_to
 from tests.conftest import ALTSTADT
 
@@ -184,23 +185,14 @@ def test_the_audit_log_passes_axe(
 ):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from tests.staff.conftest import current_code
-
     admin = get_user_model().objects.get(username="admin@musterstadt.example")
     admin.set_password(PASSWORD)
     admin.save()
-    device = TOTPDevice.objects.create(user=admin, name="Handy", confirmed=True)
+    TOTPDevice.objects.create(user=admin, name="Handy", confirmed=True)
     browser_context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
-    page.goto("/musterstadt/staff/login?next=/musterstadt/staff/audit")
-    page.locator("#username").fill(admin.username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    page.wait_for_url("**/musterstadt/staff/verify?**")
-    page.locator("#code").fill(current_code(device))
-    page.locator("#code").press("Enter")
-    page.wait_for_url("**/musterstadt/staff/audit")
+    staff_sign_in(page, admin.username, PASSWORD, "/musterstadt/staff/audit")
     expect(page.locator("table")).to_contain_text("staff.sign_in")
     assert_accessible(page, f"audit log ({language})")
 
@@ -214,23 +206,14 @@ def test_the_team_page_and_choosing_a_password_pass_axe(
     from django.utils.http import urlsafe_base64_encode
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from tests.staff.conftest import current_code
-
     admin = get_user_model().objects.get(username="admin@musterstadt.example")
     admin.set_password(PASSWORD)
     admin.save()
-    device = TOTPDevice.objects.create(user=admin, name="Handy", confirmed=True)
+    TOTPDevice.objects.create(user=admin, name="Handy", confirmed=True)
     browser_context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
-    page.goto("/musterstadt/staff/login?next=/musterstadt/staff/team")
-    page.locator("#username").fill(admin.username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password").press("Enter")
-    page.wait_for_url("**/musterstadt/staff/verify?**")
-    page.locator("#code").fill(current_code(device))
-    page.locator("#code").press("Enter")
-    page.wait_for_url("**/musterstadt/staff/team")
+    staff_sign_in(page, admin.username, PASSWORD, "/musterstadt/staff/team")
     page.locator("#key-name").fill("Meldeapp")
     page.locator("#key-name").press("Enter")
     page.wait_for_url("**/musterstadt/staff/team#keys")

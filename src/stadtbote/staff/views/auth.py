@@ -122,21 +122,29 @@ def sign_in(request: HttpRequest, tenant: str) -> HttpResponse:
     )
 
 
-def _signed_in_staff(request: HttpRequest, town: Municipality) -> Staff | None:
-    return membership(request.user, town.slug)
+def _at_step(
+    request: HttpRequest, tenant: str, step: str
+) -> tuple[Municipality, Staff, str] | HttpResponse:
+    """The town, the signed-in person and where to go next, if ``step`` is theirs to take
+    now; otherwise where they belong instead (sign-in, the other step, or onwards)."""
+    town = get_object_or_404(Municipality, slug=tenant)
+    staff = membership(request.user, town.slug)
+    next_url = _safe_next(request, town)
+    if staff is None:
+        return HttpResponseRedirect(f"/{town.slug}/staff/login")
+    if second_factor_step(request, staff) != step:
+        return _after_password(request, staff, next_url)
+    return town, staff, next_url
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, tenant: str) -> HttpResponse:
     """The code from the authenticator app, once per session."""
-    town = get_object_or_404(Municipality, slug=tenant)
-    staff = _signed_in_staff(request, town)
-    next_url = _safe_next(request, town)
-    if staff is None:
-        return HttpResponseRedirect(f"/{town.slug}/staff/login")
-    if second_factor_step(request, staff) != "verify":
-        return _after_password(request, staff, next_url)
+    found = _at_step(request, tenant, "verify")
+    if isinstance(found, HttpResponse):
+        return found
+    town, staff, next_url = found
     error, status = "", 200
     if request.method == "POST":
         device = TOTPDevice.objects.filter(user=staff.user, confirmed=True).first()
@@ -185,13 +193,10 @@ def _qr_svg(url: str) -> str:
 @require_http_methods(["GET", "POST"])
 def setup(request: HttpRequest, tenant: str) -> HttpResponse:
     """Set up the authenticator app: scan the code (or type the key), confirm with a code."""
-    town = get_object_or_404(Municipality, slug=tenant)
-    staff = _signed_in_staff(request, town)
-    next_url = _safe_next(request, town)
-    if staff is None:
-        return HttpResponseRedirect(f"/{town.slug}/staff/login")
-    if second_factor_step(request, staff) != "setup":
-        return _after_password(request, staff, next_url)
+    found = _at_step(request, tenant, "setup")
+    if isinstance(found, HttpResponse):
+        return found
+    town, staff, next_url = found
     device, _made = TOTPDevice.objects.get_or_create(
         user=staff.user, confirmed=False, defaults={"name": "Stadtbote"}
     )
