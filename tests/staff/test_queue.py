@@ -90,3 +90,8 @@ def test_fifty_cases_fit_on_a_page_and_the_rest_follow(caseworker, tenant):
     assert "Page 1 of 2" in first
     assert numbers_on(caseworker.get("/musterstadt/staff/cases/?page=2").content) == [51]
     assert Case.objects.count() == 51
+
+
+def test_digits_that_are_not_numbers_do_not_crash_the_queue(caseworker, tenant):
+    report(tenant)
+    assert caseworker.get("/musterstadt/staff/cases/?q=%C2%B2&page=%C2%B2").status_code == 200

@@ -196,3 +196,8 @@ def test_the_report_form_needs_the_csrf_token(tenant):
 
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/musterstadt/report", form()).status_code == 403
+
+
+def test_an_infinite_position_is_refused_not_a_crash(client, tenant):
+    response = send(client, lat="inf", lon="1e400")
+    assert response.status_code == 422

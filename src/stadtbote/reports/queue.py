@@ -58,7 +58,7 @@ def queue(tenant_id: int, filters: Filters, user_id: int | None, now: datetime) 
     if filters.category:
         cases = cases.filter(category__slug=filters.category)
     search = filters.search.strip().lstrip("#")
-    if search.isdigit():
+    if search.isascii() and search.isdigit():
         cases = cases.filter(number=int(search))
     elif search:
         cases = cases.filter(Q(address__icontains=search) | Q(description__icontains=search))

@@ -141,7 +141,7 @@ def assign(request: HttpRequest, staff: Staff, number: int) -> HttpResponse:
             person = staff.user
         elif raw == "":
             person = None
-        elif raw.isdigit():
+        elif raw.isascii() and raw.isdigit():
             person = get_user_model().objects.filter(pk=int(raw)).first()
             if person is None:
                 raise Refused(_("Not a case worker of this town."), field="assignee")
@@ -174,7 +174,7 @@ def merge(request: HttpRequest, staff: Staff, number: int) -> HttpResponse:
     def do(case: Case) -> None:
         into = (
             Case.objects.filter(tenant=staff.tenant, number=int(raw)).first()
-            if raw.isdigit()
+            if raw.isascii() and raw.isdigit()
             else None
         )
         if into is None:

@@ -33,7 +33,10 @@ def _entries(request: HttpRequest, staff: Staff) -> tuple[QuerySet[AuditEntry], 
     if filters["action"]:
         entries = entries.filter(action=filters["action"])
     tz = ZoneInfo(staff.tenant.timezone)
-    start, end = parse_date(filters["from"]), parse_date(filters["to"])
+    try:
+        start, end = parse_date(filters["from"]), parse_date(filters["to"])
+    except ValueError:  # well-formed but impossible, e.g. 2024-02-30
+        start = end = None
     if start:
         entries = entries.filter(at__gte=datetime.combine(start, time.min, tzinfo=tz))
     if end:
@@ -45,7 +48,9 @@ def _entries(request: HttpRequest, staff: Staff) -> tuple[QuerySet[AuditEntry], 
 def audit_log(request: HttpRequest, staff: Staff) -> HttpResponse:
     entries, filters = _entries(request, staff)
     raw = request.GET.get("page", "1")
-    page = Paginator(entries, PAGE_SIZE).get_page(int(raw) if raw.isdigit() else 1)
+    page = Paginator(entries, PAGE_SIZE).get_page(
+        int(raw) if raw.isascii() and raw.isdigit() else 1
+    )
     query = request.GET.copy()
     query.pop("page", None)
     actions = (

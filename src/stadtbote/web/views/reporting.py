@@ -4,6 +4,7 @@ questions)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -224,6 +225,8 @@ def _near(t: Municipality, category: str, lat: str, lon: str) -> list[dict[str, 
         la, lo = float(lat), float(lon)
     except ValueError:
         return []
+    if not (math.isfinite(la) and math.isfinite(lo)):
+        return []  # create_case then names the field
     return [
         {
             "case": c,
