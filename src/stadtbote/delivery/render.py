@@ -21,6 +21,7 @@ def notice(message: Message, kind: str, language: str) -> Notice:
     lang = pick_language(message.title, language, tenant.default_language)
     title = message.title.get(lang, "")
     body = message.body.get(lang, "") or message.body.get(tenant.default_language, "")
+    previous_severity = None
     if kind == "withdrawal":
         with translation.override(lang):
             title = _("Withdrawn: %(title)s") % {"title": title}
@@ -28,10 +29,14 @@ def notice(message: Message, kind: str, language: str) -> Notice:
     elif kind == "update":
         with translation.override(lang):
             title = _("Update: %(title)s") % {"title": title}
+        replaced = message.replaces
+        if replaced is not None:
+            previous_severity = Severity(replaced.severity).label
     return Notice(
         message_id=str(message.id),
         kind="withdrawal" if kind == "withdrawal" else "update" if kind == "update" else "message",
         replaces=str(message.replaces_id) if kind == "update" else None,
+        previous_severity=previous_severity,
         title=title,
         body=body,
         severity=Severity(message.severity).label,

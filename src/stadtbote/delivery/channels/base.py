@@ -40,6 +40,9 @@ class Notice:
     sent_at: str | None = None
     # An update: the id of the message it replaces (its notification is replaced in place).
     replaces: str | None = None
+    # An update: the severity of the message it replaces. The service worker replaces the
+    # notification quietly only when the danger did not grow; a raised warning must alert.
+    previous_severity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

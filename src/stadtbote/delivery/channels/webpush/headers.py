@@ -98,6 +98,8 @@ def _document(notice: Notice, title: str, body: str) -> dict[str, str]:
         doc["sent"] = notice.sent_at
     if notice.replaces:
         doc["replaces"] = notice.replaces
+    if notice.previous_severity:
+        doc["previous_severity"] = notice.previous_severity
     return doc
 
 

@@ -92,6 +92,18 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+const SEVERITY_RANK = { info: 0, minor: 1, moderate: 2, severe: 3, extreme: 4 };
+
+// An update takes the place of the notification it updates. That is quiet only while the danger
+// did not grow: a warning raised (say moderate to severe), or any severe or extreme one, alerts
+// like a new warning. Without the earlier severity we cannot tell, so we alert.
+function quietUpdate(data, urgent) {
+  if (data.kind !== "update" || urgent) return false;
+  const before = SEVERITY_RANK[data.previous_severity];
+  const now = SEVERITY_RANK[data.severity];
+  return before !== undefined && now !== undefined && now <= before;
+}
+
 function severityLabel(data) {
   const labels = CONFIG.labels[data.lang] || CONFIG.labels[CONFIG.lang];
   return labels[data.severity] || "";
@@ -126,16 +138,17 @@ self.addEventListener("push", (event) => {
   }
   const label = severityLabel(data);
   const urgent = data.severity === "severe" || data.severity === "extreme";
+  const quiet = quietUpdate(data, urgent);
   const path = new URL(data.url || CONFIG.base, self.location.origin);
   const local = self.location.origin + path.pathname;
   const item = Object.assign({}, data, { url: local, received: new Date().toISOString() });
   event.waitUntil(Promise.all([
     self.registration.showNotification(label ? label + ": " + data.title : data.title, {
       body: data.body,
-      // An update takes the place of the notification it updates, quietly: not a new alarm.
       tag: data.kind === "update" && data.replaces ? data.replaces : data.id,
-      renotify: data.kind === "withdrawal",
-      silent: data.kind === "update",
+      // Replacing a notification under the same tag alerts only with renotify.
+      renotify: data.kind === "withdrawal" || (data.kind === "update" && !quiet),
+      silent: quiet,
       requireInteraction: urgent,
       icon: CONFIG.base + "icon-192.png",
       badge: CONFIG.base + "icon-72.png",
