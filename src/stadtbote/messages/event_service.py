@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from stadtbote.core.errors import InvalidInput
+from stadtbote.messages.events import reminder_time
 from stadtbote.messages.models import Event, Recurrence
 from stadtbote.messages.service import MAX_BODY, MAX_TITLE, texts
 from stadtbote.tenants.models import Municipality, Topic
@@ -62,6 +63,14 @@ def create_event(tenant: Municipality, data: dict[str, Any], user: Any = None) -
         raise InvalidInput("a number of days and a time", field="remind_at") from None
     if not 0 <= days <= 30:
         raise InvalidInput("between 0 and 30 days", field="remind_days_before")
+    remind = bool(data.get("remind"))
+    # Every occurrence keeps the first one's wall-clock time, so checking the first date
+    # covers a series as well; such a reminder would otherwise silently never be sent.
+    if remind and reminder_time(starts_at, days, at, tz) >= starts_at:
+        raise InvalidInput(
+            "the reminder would come after the start; choose an earlier time or more days before",
+            field="remind_at",
+        )
     return Event.objects.create(
         tenant=tenant,
         topic=topic,
@@ -72,7 +81,7 @@ def create_event(tenant: Municipality, data: dict[str, Any], user: Any = None) -
         ends_at=ends_at,
         recurrence=recurrence,
         until=until,
-        remind=bool(data.get("remind")),
+        remind=remind,
         remind_days_before=days,
         remind_at=at,
         created_by=user,

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 
 FREQ = {"weekly": rrule.WEEKLY, "monthly": rrule.MONTHLY, "yearly": rrule.YEARLY}
-MAX_OCCURRENCES = 400  # a weekly series over almost eight years; enough for any feed
+MAX_OCCURRENCES = 400  # per window: a weekly series over almost eight years; enough for any feed
 
 
 def occurrences(
@@ -25,13 +25,23 @@ def occurrences(
     if recurrence not in FREQ:
         return [starts_at] if after <= starts_at < before else []
     end = datetime.combine(until, time.max) if until else None
-    rule = rrule.rrule(FREQ[recurrence], dtstart=local, until=end)
-    found = []
-    for n, start in enumerate(rule):
-        if n >= MAX_OCCURRENCES:
-            break
+    # A series that began years ago would otherwise be walked from its first date on every
+    # call. The day, weekday and month are pinned to the first date's, so starting the rule
+    # a day before the window (a day covers any difference of offsets) yields the same dates.
+    skip_to = (after.astimezone(tz) - timedelta(days=1)).replace(tzinfo=None)
+    first = max(local, datetime.combine(skip_to.date(), local.time()))
+    rule = rrule.rrule(
+        FREQ[recurrence],
+        dtstart=first,
+        until=end,
+        byweekday=local.weekday() if recurrence == "weekly" else None,
+        bymonthday=local.day if recurrence != "weekly" else None,
+        bymonth=local.month if recurrence == "yearly" else None,
+    )
+    found: list[datetime] = []
+    for start in rule:
         aware = start.replace(tzinfo=tz)
-        if aware >= before:
+        if aware >= before or len(found) >= MAX_OCCURRENCES:
             break
         if aware >= after:
             found.append(aware)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -26,7 +27,13 @@ def calendar(
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval;value=duration", "PT6H")
     cal.add("x-published-ttl", "PT6H")
+    zones: dict[int, ZoneInfo] = {}
     for event in events:
+        if event.tenant_id not in zones:
+            zones[event.tenant_id] = ZoneInfo(event.tenant.timezone)
+        # In the town's zone with its TZID, not in UTC: a weekly date at 15:00 must stay at
+        # 15:00 in calendar apps after the change to summer time.
+        tz = zones[event.tenant_id]
         item = icalendar.Event()
         item.add("uid", f"{event.uid}@{host}")
         item.add("dtstamp", event.updated_at)
@@ -36,15 +43,19 @@ def calendar(
             item.add("description", description)
         if event.location:
             item.add("location", event.location)
-        item.add("dtstart", event.starts_at)
-        item.add("dtend", event.ends_at or event.starts_at + timedelta(hours=1))
+        item.add("dtstart", event.starts_at.astimezone(tz))
+        item.add("dtend", (event.ends_at or event.starts_at + timedelta(hours=1)).astimezone(tz))
         if event.recurrence in RRULE_FREQ:
             rule: dict[str, object] = {"freq": RRULE_FREQ[event.recurrence]}
             if event.until:
-                rule["until"] = datetime.combine(event.until, time(23, 59, 59)).astimezone()
+                # RFC 5545 wants UNTIL in UTC when DTSTART has a TZID; the series ends with
+                # the town's last day, not the server's.
+                last = datetime.combine(event.until, time(23, 59, 59), tzinfo=tz)
+                rule["until"] = last.astimezone(UTC)
             item.add("rrule", rule)
         if event.cancelled:
             item.add("status", "CANCELLED")
         item.add("url", url)
         cal.add_component(item)
+    cal.add_missing_timezones()
     return cal.to_ical()

@@ -45,6 +45,40 @@ def _form_data(request: HttpRequest, staff: Staff) -> dict[str, Any]:
     return data
 
 
+def _anchor(field: str | None, langs: list[str]) -> str:
+    """The id of the input an error belongs to. The service names a text ``title.de``; an id
+    with a dot breaks CSS selectors (``#title.de`` means a class), so the inputs use ``-``."""
+    name, _dot, lang = (field or "title").partition(".")
+    if name in ("title", "description"):
+        return f"{name}-{lang or langs[0]}"
+    return name if name in FIELDS else f"title-{langs[0]}"
+
+
+def _form(request: HttpRequest, langs: list[str], errors: dict[str, str]) -> dict[str, Any]:
+    """What the form shows: after a mistake everything as typed, so nothing is lost."""
+    post = request.POST if errors else None
+    if post is None:
+        values: dict[str, Any] = dict.fromkeys(FIELDS, "")
+        values.update(remind=True, remind_days_before="1", remind_at="17:00")
+    else:
+        values = {k: post.get(k, "") for k in FIELDS}
+        values["remind"] = post.get("remind") == "1"
+
+    def text(field: str, lang: str) -> dict[str, str]:
+        return {
+            "id": f"{field}-{lang}",
+            "name": f"{field}_{lang}",
+            "value": post.get(f"{field}_{lang}", "") if post else "",
+            "error": errors.get(f"{field}-{lang}", ""),
+        }
+
+    values["texts"] = [
+        {"lang": lang, "title": text("title", lang), "description": text("description", lang)}
+        for lang in langs
+    ]
+    return values
+
+
 @staff_view("message.create")
 def events(request: HttpRequest, staff: Staff) -> HttpResponse:
     lang = request.LANGUAGE_CODE
@@ -63,7 +97,7 @@ def events(request: HttpRequest, staff: Staff) -> HttpResponse:
                            "recurrence": event.recurrence, "topic": event.topic.slug},
                 )  # fmt: skip
         except InvalidInput as exc:
-            errors = {exc.field or "title": exc.detail}
+            errors = {_anchor(exc.field, t.languages): exc.detail}
         else:
             flash.success(request, _("Date saved."))
             return HttpResponseRedirect(f"/{t.slug}/staff/events/")
@@ -81,9 +115,9 @@ def events(request: HttpRequest, staff: Staff) -> HttpResponse:
         "nav": "events",
         "rows": rows,
         "topics": topics,
-        "languages": t.languages,
         "errors": errors,
-        "post": request.POST if errors else {},
+        "form": _form(request, t.languages, errors),
+        "repeats": list(REPEATS.items()),
         "feed_base": f"{settings.PUBLIC_URL}/{t.slug}/topics/",
     }
     return staff_page(request, staff, "staff/events.html", context, status=422 if errors else 200)
