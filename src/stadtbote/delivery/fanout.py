@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
@@ -180,7 +181,7 @@ def _resolve_update_recipients(job: DeliveryJob, message: Message) -> int:
     changed. Rows that already exist (they are in the new area too) are not made twice."""
     original = Message.objects.filter(pk=str(message.replaces_id)).first()
     if original is None:
-        return job.targeted
+        return _targeted(job)
     return _reach_again(job, message, original, skip_planned=True)
 
 
@@ -197,17 +198,23 @@ def _reach_again(
             )
         )
     sent = rows.order_by("subscriber_id").values_list("subscriber_id", flat=True).distinct()
-    total = job.targeted
+    added = 0
     chunk: list[int] = []
     for sid in sent.iterator(chunk_size=2000):
         chunk.append(sid)
         if len(chunk) >= 1000:
-            total += _plan_and_create(job, message, chunk, reached)
+            added += _plan_and_create(job, message, chunk, reached)
             chunk = []
     if chunk:
-        total += _plan_and_create(job, message, chunk, reached)
-    DeliveryJob.objects.filter(pk=job.pk).update(targeted=total)
-    return total
+        added += _plan_and_create(job, message, chunk, reached)
+    # An increment, not the sum from ``job``: that copy was read when the job was claimed, and
+    # the blocks resolved since (by this slice or an earlier one) have raised the count.
+    DeliveryJob.objects.filter(pk=job.pk).update(targeted=F("targeted") + added)
+    return _targeted(job)
+
+
+def _targeted(job: DeliveryJob) -> int:
+    return DeliveryJob.objects.filter(pk=job.pk).values_list("targeted", flat=True).get()
 
 
 def _plan_and_create(
