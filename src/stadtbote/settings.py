@@ -27,7 +27,7 @@ if _public_host not in ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "stadtbote.ops.admin_config.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,6 +103,9 @@ TASKS = {
         "QUEUES": ["default", "fanout", "send", "maintenance"],
     }
 }
+
+# Locked accounts (tenants/guard.py) cannot authenticate anywhere: console, admin, API.
+AUTHENTICATION_BACKENDS = ["stadtbote.tenants.guard.LockingBackend"]
 
 # Argon2id for staff passwords (memory-hard); older hashes are upgraded at the next sign-in.
 PASSWORD_HASHERS = [

@@ -122,7 +122,7 @@ def test_the_dates_page_passes_axe_before_and_after_saving_one(
     )
     sign_in(page, user, "/musterstadt/staff/events/")
     assert_accessible(page, f"dates ({language})")
-    page.locator("#title_de").fill("Sommerfest")
+    page.locator("#title-de").fill("Sommerfest")
     page.locator("#starts_at").fill("2031-06-12T15:00")
     page.locator("form.compose button[type=submit]").click()
     expect(page.locator(".flash")).to_be_visible()

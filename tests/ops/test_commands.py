@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import sys
 
 import pytest
-from django.core.management import call_command
 
 from stadtbote.geo.models import District, PlaceBlock
 from stadtbote.ops.supervise import run_together
 from stadtbote.subscribers.models import Channel, Subscriber
 from stadtbote.tenants import keys
 from stadtbote.tenants.models import Municipality, StaffMembership, Topic
+from tests.ops.conftest import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out, stderr=io.StringIO())
-    return out.getvalue()
 
 
 def test_demo_loads_the_demo_municipality_and_running_it_again_changes_nothing():
@@ -98,9 +91,9 @@ def test_the_supervisor_stops_everything_when_one_process_exits():
     assert run_together([sleeper, quitter]) == 3
 
 
-def test_the_admin_never_shows_a_vapid_private_key(admin_client):
+def test_the_admin_never_shows_a_vapid_private_key(operator_client):
     run("demo")
     tenant = Municipality.objects.get()
-    page = admin_client.get(f"/admin/tenants/municipality/{tenant.pk}/change/").content.decode()
+    page = operator_client.get(f"/admin/tenants/municipality/{tenant.pk}/change/").content.decode()
     assert tenant.vapid_public_key in page
     assert "PRIVATE KEY" not in page

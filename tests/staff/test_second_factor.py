@@ -130,3 +130,36 @@ def test_a_session_left_idle_for_half_an_hour_ends(tenant, monkeypatch):
     assert "_auth_user_id" not in client.session
     page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "signed out after 30 minutes without activity" in page
+
+
+def test_signing_in_again_with_the_password_buys_no_fresh_guesses_at_the_code(tenant):
+    user = get_user_model().objects.get(username="admin@musterstadt.example")
+    user.set_password("Rathaus-Glocke-2026")
+    user.save()
+    second_factor(signed_in_with_password(user.username), tenant, user)
+    for _ in range(guard.LOCK_AFTER - 1):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.post(
+            "/musterstadt/staff/login",
+            {"username": user.username, "password": "Rathaus-Glocke-2026"},
+        )
+        client.post("/musterstadt/staff/verify", {"code": "000000"})
+    assert not guard.is_locked(user, timezone.now())
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.post(
+        "/musterstadt/staff/login", {"username": user.username, "password": "Rathaus-Glocke-2026"}
+    )
+    client.post("/musterstadt/staff/verify", {"code": "000000"})
+    assert guard.is_locked(user, timezone.now())
+
+
+def test_an_idle_sign_out_is_in_the_audit_log(tenant, monkeypatch):
+    from stadtbote.audit.models import AuditEntry
+
+    client = signed_in_with_password("sachbearbeitung@musterstadt.example")
+    client.get("/musterstadt/staff/cases/")
+    start = time.time()
+    monkeypatch.setattr(middleware.time, "time", lambda: start + middleware.IDLE_SECONDS + 1)
+    client.get("/musterstadt/staff/cases/")
+    entry = AuditEntry.objects.get(action="staff.signed_out_idle")
+    assert (entry.tenant, entry.actor_name) == (tenant, "sachbearbeitung@musterstadt.example")

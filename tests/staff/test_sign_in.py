@@ -13,6 +13,8 @@ from django.utils import timezone
 from stadtbote.staff.access import SESSION_SECONDS
 from stadtbote.staff.views.auth import TRIES_PER_ACCOUNT, TRIES_PER_ADDRESS
 from stadtbote.tenants import guard
+from stadtbote.tenants.models import SignInGuard
+from tests.support.tasks import drain
 
 PASSWORD = "Fahrradweg-Ampel-2026"
 WORKER = "sachbearbeitung@musterstadt.example"
@@ -65,9 +67,50 @@ def test_guessing_locks_the_account_even_for_the_right_password_and_other_addres
 ):
     for _ in range(guard.LOCK_AFTER):
         assert sign_in(client, password="falsch").status_code == 400
-    assert sign_in(client).status_code == 429
-    assert sign_in(client, REMOTE_ADDR="10.9.8.7").status_code == 429
+    assert guard.is_locked(with_password, timezone.now())
+    assert sign_in(client).status_code == 400
+    assert sign_in(client, REMOTE_ADDR="10.9.8.7").status_code == 400
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_account_answers_like_an_unknown_one_and_its_owner_gets_a_mail(
+    client, with_password, smtp
+):
+    for _ in range(guard.LOCK_AFTER):
+        sign_in(client, password="falsch", REMOTE_ADDR="10.0.0.1")
+    locked = sign_in(client, REMOTE_ADDR="10.0.0.2")
+    unknown = sign_in(client, username="niemand@musterstadt.example", REMOTE_ADDR="10.0.0.3")
+    assert locked.status_code == unknown.status_code == 400
+    for page in (locked.content.decode(), unknown.content.decode()):
+        assert "E-Mail-Adresse oder Passwort falsch." in page
+        assert "Viertelstunde" not in page
+    drain()
+    [mail] = smtp.received
+    assert mail.rcpt_tos == [WORKER]
+    assert "15" in mail.message["Subject"]
+
+
+def test_a_failure_after_a_lock_ran_out_counts_from_one_again(with_password):
+    start = timezone.now()
+    for _ in range(guard.LOCK_AFTER):
+        guard.failed(with_password, start)
+    later = start + guard.LOCK_FOR + timedelta(seconds=1)
+    assert guard.failed(with_password, later) is False
+    assert SignInGuard.objects.get(user=with_password).failures == 1
+
+
+def test_the_address_may_be_typed_in_any_case(client, with_password):
+    response = sign_in(client, username=WORKER.upper())
+    assert (response.status_code, response["Location"]) == (302, "/musterstadt/staff/")
+
+
+def test_refused_tries_are_logged(client, with_password, caplog):
+    for i in range(TRIES_PER_ADDRESS):
+        client.post("/musterstadt/staff/login", {"username": f"x{i}@example.org", "password": "x"})
+    with caplog.at_level("WARNING", logger="stadtbote.staff.views.auth"):
+        assert sign_in(client).status_code == 429
+    assert "rate limit" in caplog.text
 
 
 def test_the_lock_runs_out(client, with_password):

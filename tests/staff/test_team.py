@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stadtbote.audit.models import AuditEntry
 from stadtbote.tenants import guard, keys
-from stadtbote.tenants.models import ApiKey, StaffMembership
-from tests.staff.conftest import signed_in
+from stadtbote.tenants.models import ApiKey, Operator, StaffMembership
+from tests.staff.conftest import second_factor, signed_in
 
 
 @pytest.fixture
@@ -120,3 +120,57 @@ def test_another_towns_people_cannot_be_touched_from_here(admin, other_town, oth
     theirs = StaffMembership.objects.get(tenant=other_town)
     assert admin.post(f"/musterstadt/staff/team/{theirs.pk}/remove").status_code == 404
     assert StaffMembership.objects.filter(pk=theirs.pk).exists()
+
+
+def test_an_account_of_another_town_is_not_attached_without_the_operator(
+    admin, other_town, other_town_worker
+):
+    response = admin.post(
+        "/musterstadt/staff/team/add", {"email": "bauhof@nachbarort.example", "role": "admin"}
+    )
+    assert response.status_code == 302
+    assert not StaffMembership.objects.filter(
+        user__username="bauhof@nachbarort.example", tenant__slug="musterstadt"
+    ).exists()
+    page = admin.get("/musterstadt/staff/team").content.decode()
+    assert "Ask the operator" in page
+
+
+def test_an_operators_account_cannot_be_attached_by_a_town_admin(admin, tenant):
+    user = get_user_model().objects.create_user("betrieb@kommunal-it.example")
+    Operator.objects.create(user=user)
+    admin.post("/musterstadt/staff/team/add", {"email": user.username, "role": "viewer"})
+    assert not StaffMembership.objects.filter(user=user).exists()
+
+
+def test_a_town_admin_cannot_reset_or_unlock_an_account_shared_with_another_town(
+    admin, tenant, other_town
+):
+    from django.utils import timezone
+
+    press = StaffMembership.objects.get(tenant=tenant, role="publisher")
+    StaffMembership.objects.create(user=press.user, tenant=other_town, role="publisher")
+    TOTPDevice.objects.create(user=press.user, name="alt", confirmed=True)
+    for _ in range(guard.LOCK_AFTER):
+        guard.failed(press.user, timezone.now())
+    admin.post(f"/musterstadt/staff/team/{press.pk}/reset-factor")
+    admin.post(f"/musterstadt/staff/team/{press.pk}/unlock")
+    assert TOTPDevice.objects.filter(user=press.user).exists()
+    assert guard.is_locked(press.user, timezone.now())
+    assert "only the operator" in admin.get("/musterstadt/staff/team").content.decode()
+
+
+def test_the_operator_may_add_an_account_that_works_in_another_town(
+    tenant, other_town, other_town_worker
+):
+    user = get_user_model().objects.create_user("betrieb@kommunal-it.example")
+    Operator.objects.create(user=user)
+    operator = Client(HTTP_ACCEPT_LANGUAGE="en")
+    operator.force_login(user)
+    second_factor(operator, tenant, user)
+    operator.post(
+        "/musterstadt/staff/team/add", {"email": "bauhof@nachbarort.example", "role": "viewer"}
+    )
+    assert StaffMembership.objects.filter(
+        user__username="bauhof@nachbarort.example", tenant=tenant, role="viewer"
+    ).exists()

@@ -60,7 +60,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
     for email, role in data.STAFF:
         user, made = User.objects.get_or_create(
             username=email,
-            defaults={"email": email, "is_staff": True, "is_superuser": role == "admin"},
+            defaults={"email": email},
         )
         if made:
             if password:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from stadtbote.audit import log as audit
 from stadtbote.staff.access import login_url
+from stadtbote.tenants.models import Municipality
 
 IDLE_SECONDS = 30 * 60
 STAFF_PATH = re.compile(r"^/(?P<tenant>[-a-zA-Z0-9_]+)/staff/")
@@ -28,6 +30,8 @@ class StaffSessionTimeout:
             now = time.time()
             seen = request.session.get(KEY)
             if seen is not None and now - float(seen) > IDLE_SECONDS:
+                town = Municipality.objects.filter(slug=match["tenant"]).first()
+                audit.record(request, town, "staff.signed_out_idle")
                 logout(request)
                 return HttpResponseRedirect(
                     login_url(match["tenant"], request.get_full_path()) + "&expired=1"

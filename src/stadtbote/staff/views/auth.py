@@ -4,6 +4,7 @@ operators, and for anyone who has set one up) a code from an authenticator app."
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 import qrcode
@@ -31,6 +32,8 @@ from stadtbote.staff.access import (
 from stadtbote.tenants import guard
 from stadtbote.tenants.models import Municipality
 from stadtbote.web.common import apply_csp
+
+log = logging.getLogger(__name__)
 
 # Guessing passwords from one address: a handful of tries per account, then a pause. Across
 # addresses the account itself locks (tenants/guard.py).
@@ -75,8 +78,9 @@ def sign_in(request: HttpRequest, tenant: str) -> HttpResponse:
         if staff is not None:
             return _after_password(request, staff, next_url)
     error, status, username = "", 200, ""
+    notice = ""
     if request.GET.get("expired") == "1":
-        error = _("You were signed out after 30 minutes without activity.")
+        notice = _("You were signed out after 30 minutes without activity.")
     if request.method == "POST":
         username = request.POST.get("username", "").strip()[:150]
         password = request.POST.get("password", "")
@@ -85,17 +89,19 @@ def sign_in(request: HttpRequest, tenant: str) -> HttpResponse:
         known = get_user_model().objects.filter(username__iexact=username).first()
         now = timezone.now()
         # Only failures count: a colleague signing in often is not an attacker.
-        if (
-            exhausted("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S)
-            or exhausted("staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S)
-            or (known is not None and guard.is_locked(known, now))
+        if exhausted("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S) or exhausted(
+            "staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S
         ):
+            log.warning("staff sign-in refused for %r from %s: rate limit", username, ip)
             error, status = _("Too many attempts. Wait a quarter of an hour."), 429
         else:
-            user = authenticate(request, username=username, password=password)
+            # Addresses are stored in lower case; people type them as they like.
+            user = authenticate(
+                request, username=known.get_username() if known else username, password=password
+            )
             staff = membership(user, town.slug) if user is not None else None
-            # The same answer for a wrong password and for another town's staff: nobody learns
-            # which accounts exist where.
+            # The same answer for a wrong password, a locked account (it cannot authenticate)
+            # and another town's staff: nobody learns which accounts exist where.
             if user is None or staff is None:
                 allow("staff-login-ip", ip, TRIES_PER_ADDRESS, WINDOW_S)
                 allow("staff-login", account, TRIES_PER_ACCOUNT, WINDOW_S)
@@ -108,16 +114,19 @@ def sign_in(request: HttpRequest, tenant: str) -> HttpResponse:
                 )
                 error, status = _("Wrong e-mail address or password."), 400
             else:
-                guard.succeeded(user)
                 login(request, user)
                 request.session.set_expiry(SESSION_SECONDS)
                 audit.record(request, town, "staff.sign_in", actor=user)
+                # With a code still to enter, the count of failures goes on until a right code
+                # (``verify``): a stolen password must not buy fresh guesses at the code.
+                if second_factor_step(request, staff) != "verify":
+                    guard.succeeded(user)
                 return _after_password(request, staff, next_url)
     return _page(
         request,
         town,
         "staff/login.html",
-        {"next": next_url, "error": error, "username": username},
+        {"next": next_url, "error": error, "notice": notice, "username": username},
         status,
     )
 

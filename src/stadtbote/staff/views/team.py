@@ -24,11 +24,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stadtbote.audit import log as audit
+from stadtbote.core.roles import Role
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page
 from stadtbote.subscribers.tasks import from_address
 from stadtbote.tenants import keys
-from stadtbote.tenants.models import TOWN_ROLES, ApiKey, Municipality, SignInGuard, StaffMembership
+from stadtbote.tenants.models import (
+    TOWN_ROLES,
+    ApiKey,
+    Municipality,
+    Operator,
+    SignInGuard,
+    StaffMembership,
+)
 from stadtbote.web.common import apply_csp
 
 PERSON_ROLES = [(v, label) for v, label in TOWN_ROLES if v != "app"]
@@ -107,6 +115,17 @@ def add_member(request: HttpRequest, staff: Staff) -> HttpResponse:
         return _back(staff, "#add")
     with transaction.atomic():
         user, made = User.objects.get_or_create(username=email, defaults={"email": email})
+        if not made and staff.role != Role.OPERATOR and _shared_account(user, staff.tenant):
+            # Attaching it silently would hand this town's admin a say over someone else's
+            # account (reset its second factor, unlock it).
+            flash.error(
+                request,
+                _(
+                    "This address already has a staff account elsewhere. Ask the operator to "
+                    "add it to your town."
+                ),
+            )
+            return _back(staff, "#add")
         if made:
             user.set_unusable_password()
             user.save()
@@ -121,6 +140,17 @@ def add_member(request: HttpRequest, staff: Staff) -> HttpResponse:
         _send_password_link(request, staff.tenant, user)
     flash.success(request, _("Added. A link to choose a password was sent by e-mail."))
     return _back(staff)
+
+
+def _shared_account(user: User, town: Municipality) -> bool:
+    """Whether the account also works beyond this town (another town's staff, an operator).
+    A town admin must not take over or weaken such an account: only the operator may."""
+    return (
+        user.is_staff
+        or user.is_superuser
+        or Operator.objects.filter(user=user).exists()
+        or StaffMembership.objects.filter(user=user).exclude(tenant=town).exists()
+    )
 
 
 def _other_member(staff: Staff, member_id: int) -> StaffMembership | None:
@@ -148,6 +178,14 @@ def member_action(request: HttpRequest, staff: Staff, member_id: int, action: st
             member.delete()
             audit.record(request, staff.tenant, "staff.remove", obj=("user", name),
                          before={"role": member.role})  # fmt: skip
+        elif action in ("reset-factor", "unlock") and (
+            staff.role != Role.OPERATOR and _shared_account(member.user, staff.tenant)
+        ):
+            flash.error(
+                request,
+                _("This account also works beyond your town; only the operator can change it."),
+            )
+            return _back(staff)
         elif action == "reset-factor":
             TOTPDevice.objects.filter(user=member.user).delete()
             audit.record(request, staff.tenant, "staff.reset_second_factor", obj=("user", name))
