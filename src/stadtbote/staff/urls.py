@@ -7,6 +7,7 @@ from stadtbote.staff.views import (
     cases,
     dashboard,
     events,
+    message_templates,
     messages,
     team,
 )
@@ -29,6 +30,14 @@ urlpatterns = [
     path("password/<str:uid>/<str:token>", team.set_password, name="set-password"),
     path("events/", events.events, name="events"),
     path("events/<uuid:uid>/cancel", events.cancel_event, name="cancel-event"),
+    path("templates/", message_templates.template_list, name="templates"),
+    path("templates/new", message_templates.template_form, name="template-new"),
+    path("templates/<int:template_id>", message_templates.template_form, name="template"),
+    path(
+        "templates/<int:template_id>/delete",
+        message_templates.delete_template,
+        name="template-delete",
+    ),
     path("messages/", messages.message_list, name="messages"),
     path("messages/new", messages.compose, name="compose"),
     path("messages/reach", messages.reach, name="reach"),
