@@ -127,3 +127,27 @@ def test_the_dates_page_passes_axe_before_and_after_saving_one(
     page.locator("form.compose button[type=submit]").click()
     expect(page.locator(".flash")).to_be_visible()
     assert_accessible(page, f"dates with one saved ({language})")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_templates_pages_pass_axe_with_an_error_and_after_saving_one(
+    language, page: Page, browser_context, live_server, tenant, assert_accessible
+):
+    user = publisher(tenant, "presse@musterstadt.example")
+    browser_context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
+    sign_in(page, user, "/musterstadt/staff/templates/new")
+    assert_accessible(page, f"new template ({language})")
+    page.locator("#name-de").fill("Glatteis")
+    # The browser's own check would stop the empty title; the server's must speak too.
+    page.locator("form.compose").evaluate("form => form.noValidate = true")
+    page.locator("form.compose button[type=submit]").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page, f"template with an error ({language})")
+    page.locator("#error-summary a").first.click()
+    expect(page.locator("#title-de")).to_be_focused()
+    page.locator("#title-de").fill("Glatteis in der [Straße]")
+    page.locator("form.compose button[type=submit]").click()
+    expect(page.locator(".flash")).to_be_visible()
+    assert_accessible(page, f"templates ({language})")

@@ -149,5 +149,7 @@ def test_screenshots_of_composing_and_following_a_message(browser: Browser, live
         page.locator("form#compose button[type=submit]").click()
         page.wait_for_url("**/staff/messages/*")
         shoot(page, "staff-message-desktop")
+        page.goto("/musterstadt/staff/templates/")
+        shoot(page, "staff-templates-desktop")
     finally:
         context.close()
