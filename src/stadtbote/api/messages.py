@@ -68,11 +68,10 @@ def deliveries(request: HttpRequest, tenant: str, message_id: str) -> dict[str, 
 def approve(request: HttpRequest, tenant: str, message_id: str) -> dict[str, str]:
     _, t = staff_for(request, tenant, "message.approve")
     message = _message(t.pk, message_id)
-    if message.status != MessageStatus.DRAFT:
+    if not dispatch.approve(message):
         raise Conflict(
             f"only held messages can be approved; this one is {message.status}", code="not_held"
         )
-    dispatch.approve(message)
     return {"id": str(message.id), "status": message.status}
 
 

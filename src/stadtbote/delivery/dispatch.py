@@ -21,19 +21,34 @@ def submit(message: Message) -> None:
         enqueue_on_commit(publish_scheduled, str(message.pk), run_after=message.send_at)
 
 
-def approve(message: Message) -> None:
-    """Release a held draft: publish now, or at its send_at."""
+def approve(message: Message) -> bool:
+    """Release a held draft: publish now, or at its send_at.
+
+    Returns False, changing nothing, when the message no longer waits for approval (withdrawn
+    or approved by someone else since the caller looked); ``message.status`` then says why.
+    """
     now = timezone.now()
     with transaction.atomic():
-        if message.send_at and message.send_at > now:
-            message.status = MessageStatus.SCHEDULED
+        # Locked and read again: a withdrawal racing this approval must not be sent after all.
+        current = Message.objects.select_for_update().get(pk=message.pk)
+        if current.status != MessageStatus.DRAFT:
+            message.status = current.status
+            return False
+        if current.send_at and current.send_at > now:
+            current.status = MessageStatus.SCHEDULED
         else:
-            message.status = MessageStatus.PUBLISHED
-            message.published_at = now
-        message.version += 1
-        message.save(update_fields=["status", "published_at", "version"])
-        _touch_replaced(message)
-        submit(message)
+            current.status = MessageStatus.PUBLISHED
+            current.published_at = now
+        current.version += 1
+        current.save(update_fields=["status", "published_at", "version"])
+        _touch_replaced(current)
+        submit(current)
+    message.status, message.published_at, message.version = (
+        current.status,
+        current.published_at,
+        current.version,
+    )
+    return True
 
 
 @task(queue_name="fanout", priority=5)

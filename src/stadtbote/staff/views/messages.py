@@ -350,8 +350,10 @@ def approve(request: HttpRequest, staff: Staff, message_id: str) -> HttpResponse
         flash.error(request, _("You wrote this message; a second person must approve it."))
         return HttpResponseRedirect(base)
     with transaction.atomic():
+        if not dispatch.approve(message):  # withdrawn (or approved) since the check above
+            flash.error(request, _("This message is not waiting for approval."))
+            return HttpResponseRedirect(base)
         Message.objects.filter(pk=message.pk).update(approved_by=staff.user)
-        dispatch.approve(message)
         audit.record(
             request,
             staff.tenant,
