@@ -66,8 +66,10 @@ class EmailChannel:
         mail = EmailMultiAlternatives(n.title, text, self.from_email, [item.address])
         mail.attach_alternative(html, "text/html")
         headers = {
-            # Stable per delivery (idempotency key), so a resent copy is recognisably the same mail.
-            "Message-ID": _message_id(f"{item.key}:{n.kind}", self.domain)
+            # Stable per delivery, so a copy resent after a crash is recognisably the same mail.
+            # The key names the replaced message for an update (Web Push replaces the earlier
+            # notice with it); a mail replaces nothing, so each update gets its own Message-ID.
+            "Message-ID": _message_id(f"{n.message_id}:{item.key}:{n.kind}", self.domain)
             if item.key
             else make_msgid(domain=self.domain),
             "Auto-Submitted": "auto-generated",
