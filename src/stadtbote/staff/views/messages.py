@@ -21,12 +21,12 @@ from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.delivery import dispatch, preview, progress, summary
+from stadtbote.delivery.approval_requests import ask_for_approval
 from stadtbote.geo.models import District
 from stadtbote.messages import approval, templates
 from stadtbote.messages import service as messages
 from stadtbote.messages.models import Message, MessageStatus, MessageTemplate
 from stadtbote.staff.access import Staff, staff_view
-from stadtbote.staff.tasks import ask_for_approval
 from stadtbote.staff.views.common import staff_page, text
 
 CHANNELS = ("webpush", "email")

@@ -1,4 +1,5 @@
-"""Background work of the staff console: telling colleagues that a message waits for them."""
+"""Telling a town's publishers that a message waits for a second person: one composed in the
+staff console (four-eyes rule), or an official warning the relay rule holds for confirmation."""
 
 from __future__ import annotations
 
@@ -48,7 +49,12 @@ def ask_for_approval(message_id: str, attempt: int = 1) -> str:
         }
         body = "\n".join(
             [
-                _("A message needs a second person's approval before it is sent:"),
+                (
+                    _("An official warning from %(source)s waits for your confirmation:")
+                    % {"source": message.source_name}
+                    if message.source_name
+                    else _("A message needs a second person's approval before it is sent:")
+                ),
                 "",
                 title,
                 "",
