@@ -8,11 +8,12 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.reports.models import Case, Follower
-from stadtbote.subscribers.models import Subscriber
+from stadtbote.subscribers.models import Channel, ChannelType, Subscriber
 
 SALT = "stadtbote.reports.follow"
 LINK_VALID_S = 3 * 24 * 3600
@@ -92,6 +93,17 @@ def read_unfollow_token(token: str) -> tuple[str, str] | None:
 
 
 def unfollow_email(case: Case, email: str) -> int:
-    """Stop mails about ``case`` to ``email`` (the reporter's too); returns how many stopped."""
-    deleted, _ = Follower.objects.filter(case=case, email__iexact=email).delete()
+    """Stop mails about ``case`` to ``email``; returns how many follows ended.
+
+    The address may be a follower's own (the reporter's too) or come from the e-mail channel of
+    someone who follows in the app. Such a follow covers all of that subscriber's channels and
+    there is nowhere to note "but no mail", so it ends as a whole: their pushes about this
+    report stop too, and following again in the app brings both back.
+    """
+    in_app = Channel.objects.filter(
+        tenant_id=case.tenant_id, type=ChannelType.EMAIL, address__iexact=email
+    ).values("subscriber_id")
+    deleted, _ = Follower.objects.filter(
+        Q(email__iexact=email) | Q(subscriber_id__in=in_app), case=case
+    ).delete()
     return deleted

@@ -49,18 +49,7 @@ def prepare(event_id: int) -> list[int]:
     event = CaseEvent.objects.select_related("case").get(pk=event_id)
     if not worth_telling(event):
         return []
-    followers = Follower.objects.filter(case=event.case)
-    emails = {f.email.lower() for f in followers.exclude(email="")}
-    subscriber_ids = [f.subscriber_id for f in followers if f.subscriber_id]
-    channels = Channel.objects.filter(
-        subscriber_id__in=subscriber_ids, status=ChannelStatus.CONFIRMED
-    )
-    pushes = set()
-    for channel in channels:
-        if channel.type == ChannelType.EMAIL:
-            emails.add(channel.address.lower())
-        elif channel.type == ChannelType.WEBPUSH:
-            pushes.add(str(channel.pk))
+    emails, pushes = audience(event.case_id)
     with transaction.atomic():
         for address in sorted(emails):
             CaseNotice.objects.get_or_create(event=event, channel="email", address=address)
@@ -73,12 +62,37 @@ def prepare(event_id: int) -> list[int]:
     )
 
 
+def audience(case_id: int) -> tuple[set[str], set[str]]:
+    """Who hears about the case now: (e-mail addresses, lower-cased; Web Push channel ids).
+
+    Followers by e-mail, and the confirmed channels of followers who subscribed in the app,
+    unless they paused: a pause in the app stops everything it sends, report news included.
+    """
+    followers = Follower.objects.filter(case_id=case_id)
+    emails = {f.email.lower() for f in followers.exclude(email="")}
+    subscriber_ids = [f.subscriber_id for f in followers if f.subscriber_id]
+    channels = Channel.objects.filter(
+        subscriber_id__in=subscriber_ids,
+        status=ChannelStatus.CONFIRMED,
+        subscriber__paused=False,
+    )
+    pushes = set()
+    for channel in channels:
+        if channel.type == ChannelType.EMAIL:
+            emails.add(channel.address.lower())
+        elif channel.type == ChannelType.WEBPUSH:
+            pushes.add(str(channel.pk))
+    return emails, pushes
+
+
 def send(notice_ids: list[int]) -> list[int]:
     """Send e-mails over one SMTP connection and pushes per town; returns the ids to retry."""
-    notices = list(
-        CaseNotice.objects.filter(
-            pk__in=notice_ids, status__in=[NoticeStatus.PENDING, NoticeStatus.RETRY]
-        ).select_related("event__case__tenant", "event__case__category")
+    notices = _still_wanted(
+        list(
+            CaseNotice.objects.filter(
+                pk__in=notice_ids, status__in=[NoticeStatus.PENDING, NoticeStatus.RETRY]
+            ).select_related("event__case__tenant", "event__case__category")
+        )
     )
     mails = [n for n in notices if n.channel == "email"]
     pushes = [n for n in notices if n.channel == "webpush"]
@@ -88,6 +102,27 @@ def send(notice_ids: list[int]) -> list[int]:
 
         retry += push.send(pushes, _later_or_never)
     return retry
+
+
+def _still_wanted(notices: list[CaseNotice]) -> list[CaseNotice]:
+    """The notices still to send. A retry can come hours later: an address whose stop link was
+    used, or that belongs to a subscriber who paused the app, gets no more mail (push notices
+    are checked in ``push.send``, where their channels are read)."""
+    audiences: dict[int, set[str]] = {}
+    wanted, dropped = [], []
+    for notice in notices:
+        if notice.channel == "email":
+            case_id = notice.event.case_id
+            if case_id not in audiences:
+                audiences[case_id] = audience(case_id)[0]
+            if notice.address not in audiences[case_id]:
+                notice.status, notice.reason = NoticeStatus.FAILED, "no longer following"
+                dropped.append(notice)
+                continue
+        wanted.append(notice)
+    if dropped:
+        CaseNotice.objects.bulk_update(dropped, ["status", "reason"])
+    return wanted
 
 
 def _send_mails(notices: list[CaseNotice]) -> list[int]:

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from stadtbote.delivery.channels.base import Notice, Outgoing, TransportError
 from stadtbote.delivery.registry import open_channel
 from stadtbote.delivery.sending import forget_gone_subscriptions
-from stadtbote.reports.models import CaseNotice, NoticeStatus
+from stadtbote.reports.models import CaseNotice, Follower, NoticeStatus
 from stadtbote.subscribers.models import Channel, ChannelStatus, ChannelType
 from stadtbote.tenants.models import Municipality
 
@@ -59,13 +59,22 @@ def send(notices: list[CaseNotice], later_or_never: Retry) -> list[int]:
             status=ChannelStatus.CONFIRMED,
         ).select_related("subscriber")
     }
+    # A retry can come hours later: someone who paused the app or stopped following since
+    # hears nothing more.
+    following = set(
+        Follower.objects.filter(
+            case_id__in={n.event.case_id for n in notices},
+            subscriber_id__in={c.subscriber_id for c in channels.values()},
+            subscriber__paused=False,
+        ).values_list("case_id", "subscriber_id")
+    )
     per_town: dict[int, list[CaseNotice]] = defaultdict(list)
     for notice in notices:
         per_town[notice.event.case.tenant_id].append(notice)
     retry: list[int] = []
     for town_notices in per_town.values():
         retry += _send_town(
-            town_notices[0].event.case.tenant, town_notices, channels, later_or_never
+            town_notices[0].event.case.tenant, town_notices, channels, following, later_or_never
         )
     return retry
 
@@ -74,6 +83,7 @@ def _send_town(
     tenant: Municipality,
     notices: list[CaseNotice],
     channels: dict[str, Channel],
+    following: set[tuple[int, int]],
     later_or_never: Retry,
 ) -> list[int]:
     items, by_id = [], {n.pk: n for n in notices}
@@ -82,6 +92,9 @@ def _send_town(
         channel = channels.get(notice.address)
         if channel is None:  # unsubscribed or pruned since the notice was prepared
             notice.status, notice.reason = NoticeStatus.FAILED, "subscription gone"
+            continue
+        if (notice.event.case_id, channel.subscriber_id) not in following:
+            notice.status, notice.reason = NoticeStatus.FAILED, "no longer following"
             continue
         items.append(
             Outgoing(
