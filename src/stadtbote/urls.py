@@ -10,5 +10,7 @@ urlpatterns = [
     # Before the web app: its patterns start with a tenant slug.
     path("open311/", include("stadtbote.open311.urls")),
     path("<slug:tenant>/staff/", include("stadtbote.staff.urls")),
+    # The town's messages as CAP 1.2, with an Atom index for aggregators.
+    path("cap/<slug:tenant>/", include("stadtbote.web.cap_urls")),
     path("", include("stadtbote.web.urls")),
 ]
