@@ -29,32 +29,69 @@
     return { parts: units <= 160 ? 1 : Math.ceil(units / 153), encoding: T.gsm };
   }
 
-  function count(input) {
+  // Where the push preview cuts a text short.
+  var PUSH_LIMIT = { title: 60, body: 140 };
+  var news = document.getElementById("count-news");
+  var states = {};
+
+  function label(input) {
+    var l = form.querySelector("label[for='" + input.id + "']");
+    return l ? l.textContent.trim() : input.name;
+  }
+
+  // The counts are hints read with their field; only a change that matters is announced,
+  // and only after the person edited something (not for what the page came back with).
+  function say(input, state, announce) {
+    var before = states[input.id];
+    states[input.id] = state;
+    if (!announce || !news || before === undefined) return;
+    var limit = PUSH_LIMIT[input.getAttribute("data-count")];
+    if (state.cut !== before.cut) {
+      news.textContent = news.getAttribute(state.cut ? "data-cut" : "data-fits")
+        .replace("{field}", label(input)).replace("{n}", limit);
+    } else if (state.sms !== before.sms) {
+      news.textContent = label(input) + ": " + state.sms;
+    }
+  }
+
+  function count(input, announce) {
     var out = document.getElementById(input.id + "-count");
     if (!out) return;
     var n = Array.from(input.value).length;
     var text = n + " " + T.chars;
+    var state = { cut: input.value.length > PUSH_LIMIT[input.getAttribute("data-count")], sms: "" };
     if (input.getAttribute("data-count") === "body") {
       var title = document.getElementById(input.id.replace("body_", "title_"));
       var sms = smsParts((title ? title.value + ": " : "") + input.value);
-      text += " · " + T.sms + ": " + sms.parts + " " + (sms.parts === 1 ? T.one : T.many) + " (" + sms.encoding + ")";
+      state.sms = T.sms + ": " + sms.parts + " " + (sms.parts === 1 ? T.one : T.many) + " (" + sms.encoding + ")";
+      text += " · " + state.sms;
     }
     out.textContent = text;
-    preview();
+    say(input, state, announce);
   }
 
   function preview() {
     var first = form.querySelector("[data-count=title]");
     var body = form.querySelector("[data-count=body]");
     var t = document.getElementById("push-title"), b = document.getElementById("push-body");
-    if (t && first) t.textContent = first.value.length > 60 ? first.value.slice(0, 59) + "…" : first.value;
-    if (b && body) b.textContent = body.value.length > 140 ? body.value.slice(0, 139) + "…" : body.value;
+    var lt = PUSH_LIMIT.title, lb = PUSH_LIMIT.body;
+    if (t && first) t.textContent = first.value.length > lt ? first.value.slice(0, lt - 1) + "…" : first.value;
+    if (b && body) b.textContent = body.value.length > lb ? body.value.slice(0, lb - 1) + "…" : body.value;
   }
 
-  form.querySelectorAll("[data-count]").forEach(function (input) {
-    input.addEventListener("input", function () { count(input); });
-    count(input);
-  });
+  // A title counts into its body's SMS, and the browser may fill fields in after this script
+  // ran (back button, restored form): recount everything on any edit and when the page shows.
+  function update(announce) {
+    form.querySelectorAll("[data-count]").forEach(function (input) { count(input, announce); });
+    preview();
+  }
+  function edited(event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-count")) update(true);
+  }
+  form.addEventListener("input", edited);
+  form.addEventListener("change", edited);
+  window.addEventListener("pageshow", function () { update(false); });
+  update(false);
 
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
