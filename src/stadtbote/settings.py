@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "stadtbote.pages",
     "stadtbote.reports",
     "stadtbote.audit",
+    "stadtbote.cap",
     "stadtbote.staff",
     "stadtbote.web",
     "stadtbote.ops",

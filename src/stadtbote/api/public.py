@@ -106,4 +106,7 @@ def public_message(m: Message) -> dict[str, Any]:
         "cancelled_at": m.cancelled_at.isoformat() if m.cancelled_at else None,
         "url": f"{settings.PUBLIC_URL}/{m.tenant.slug}/messages/{m.id}",
         "replaces": str(m.replaces_id) if m.replaces_id else None,
+        "source": m.source_name or None,
+        "instruction": m.instruction or {},
+        "source_url": m.source_url or None,
     }

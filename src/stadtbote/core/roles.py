@@ -34,6 +34,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.handle": frozenset({"admin", "caseworker"}),
     "case.moderate": frozenset({"admin", "caseworker"}),
     "case.stats": frozenset({"admin", "caseworker", "viewer", "publisher"}),
+    # Official warnings pushed by an integration (a county's warning system, a relay).
+    "warning.push": frozenset({"admin", "publisher"}),
+    # The town's warning sources and relay rules.
+    "warning.manage": frozenset({"admin"}),
+    "warning.read": frozenset({"admin", "publisher", "viewer"}),
     "audit.read": frozenset({"admin"}),
     "staff.manage": frozenset({"admin"}),
 }

@@ -52,6 +52,10 @@ class Message(models.Model):
     )
     # Bumped on every visible change; feeds the public ETag.
     version = models.PositiveIntegerField(default=1)
+    # Relayed official warnings: who issued it, what to do (CAP ``instruction``), its page.
+    source_name = models.CharField(max_length=200, blank=True)
+    instruction = models.JSONField(default=dict, blank=True, help_text="Per language")
+    source_url = models.URLField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "status", "published_at"], name="message_public")]

@@ -10,6 +10,7 @@ from stadtbote.staff.views import (
     message_templates,
     messages,
     team,
+    warnings,
 )
 
 app_name = "staff"
@@ -38,6 +39,8 @@ urlpatterns = [
         message_templates.delete_template,
         name="template-delete",
     ),
+    path("warnings/", warnings.warnings, name="warnings"),
+    path("warnings/sources/<int:source_id>", warnings.source_rule, name="warning-source"),
     path("messages/", messages.message_list, name="messages"),
     path("messages/new", messages.compose, name="compose"),
     path("messages/reach", messages.reach, name="reach"),

@@ -46,6 +46,9 @@ def message_view(m: Message, lang: str) -> dict[str, Any]:
         "id": str(m.id),
         "title": m.title.get(chosen, ""),
         "body": m.body.get(chosen, "") or m.body.get(m.tenant.default_language, ""),
+        "instruction": m.instruction.get(chosen, "")
+        or m.instruction.get(m.tenant.default_language, ""),
+        "source_name": m.source_name,
         "lang": chosen,
         "look": severity_look(m.severity),
         "withdrawn": m.status == "cancelled",
