@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, tuple[str, bool, int]] = {
     "fanout_memory": ("fanout_memory.py", False, 300),
     "message_page": ("message_page.py", True, 420),
     "staff_queue": ("staff_queue.py", True, 300),
+    "cap_relay": ("cap_relay.py", True, 420),
 }
 
 
