@@ -19,6 +19,7 @@ def test_defaults_need_no_configuration(tmp_path):
     assert config.email.file_path == str(tmp_path / "mail")
     assert config.public_url == "http://127.0.0.1:8000"
     assert config.webpush_allowed_hosts == ()
+    assert config.cap_allowed_hosts == ()
 
 
 def test_the_secret_key_is_generated_once_and_kept(tmp_path):
@@ -35,6 +36,7 @@ def test_postgres_and_smtp_urls_are_understood(tmp_path):
             STADTBOTE_DATABASE_URL="postgres://app:s3cret@db.internal:5433/stadtbote",
             STADTBOTE_EMAIL_URL="smtp://mailer:p%40ss@smtp.example.org:587?tls=starttls",
             STADTBOTE_WEBPUSH_ALLOWED_HOSTS="push.example.org, 127.0.0.1:8765",
+            STADTBOTE_CAP_ALLOWED_HOSTS="Warnungen.Land.example, 127.0.0.1:8766",
             STADTBOTE_PUBLIC_URL="https://bote.musterstadt.de/",
         )
     )
@@ -49,6 +51,7 @@ def test_postgres_and_smtp_urls_are_understood(tmp_path):
     assert config.email.use_tls
     assert not config.email.use_ssl
     assert config.webpush_allowed_hosts == ("push.example.org", "127.0.0.1:8765")
+    assert config.cap_allowed_hosts == ("warnungen.land.example", "127.0.0.1:8766")
     assert config.public_url == "https://bote.musterstadt.de"
 
 
@@ -63,8 +66,17 @@ def test_postgres_and_smtp_urls_are_understood(tmp_path):
         ("STADTBOTE_TASKS_BACKEND", "celery"),
         ("STADTBOTE_PUBLIC_URL", "ftp://x"),
         ("STADTBOTE_WEBPUSH_ALLOWED_HOSTS", "https://push.example.org/path"),
+        ("STADTBOTE_CAP_ALLOWED_HOSTS", "https://opendata.dwd.de/weather"),
+        ("STADTBOTE_CAP_ALLOWED_HOSTS", "user@warnung.bund.de"),
     ],
 )
 def test_a_malformed_variable_fails_fast_naming_it(tmp_path, name, value):
     with pytest.raises(ConfigError, match=name):
         parse(env(tmp_path, **{name: value}))
+
+
+def test_the_cap_hosts_are_the_official_feeds_plus_the_operators(settings):
+    from stadtbote import config
+
+    assert config.CAP_DEFAULT_HOSTS == ("opendata.dwd.de", "www.dwd.de", "warnung.bund.de")
+    assert settings.CAP_ALLOWED_HOSTS[:3] == config.CAP_DEFAULT_HOSTS

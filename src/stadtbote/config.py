@@ -15,6 +15,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 
+# Where official warnings are polled from without any configuration (https only); an operator
+# adds others (a Land's flood centre, a test server) with STADTBOTE_CAP_ALLOWED_HOSTS.
+CAP_DEFAULT_HOSTS = ("opendata.dwd.de", "www.dwd.de", "warnung.bund.de")
+
 
 class ConfigError(Exception):
     """A configuration variable is malformed; the message names it."""
@@ -39,6 +43,7 @@ class Config:
     secret_key: str
     email: EmailConfig
     webpush_allowed_hosts: tuple[str, ...]
+    cap_allowed_hosts: tuple[str, ...]  # extra to CAP_DEFAULT_HOSTS
     tasks_backend: str
     public_url: str
     debug: bool
@@ -113,15 +118,15 @@ def parse_email_url(value: str | None, var_dir: Path) -> EmailConfig:
     )
 
 
-def parse_hosts(value: str | None) -> tuple[str, ...]:
+def parse_hosts(
+    value: str | None, name: str = "STADTBOTE_WEBPUSH_ALLOWED_HOSTS"
+) -> tuple[str, ...]:
     if not value:
         return ()
     hosts = tuple(h.strip().lower() for h in value.split(",") if h.strip())
     for host in hosts:
         if "/" in host or "@" in host or " " in host:
-            raise ConfigError(
-                f"STADTBOTE_WEBPUSH_ALLOWED_HOSTS: {host!r} is not a host or host:port"
-            )
+            raise ConfigError(f"{name}: {host!r} is not a host or host:port")
     return hosts
 
 
@@ -166,6 +171,9 @@ def parse(env: Mapping[str, str]) -> Config:
         secret_key=load_secret_key(env.get("STADTBOTE_SECRET_KEY"), var_dir),
         email=parse_email_url(env.get("STADTBOTE_EMAIL_URL"), var_dir),
         webpush_allowed_hosts=parse_hosts(env.get("STADTBOTE_WEBPUSH_ALLOWED_HOSTS")),
+        cap_allowed_hosts=parse_hosts(
+            env.get("STADTBOTE_CAP_ALLOWED_HOSTS"), "STADTBOTE_CAP_ALLOWED_HOSTS"
+        ),
         tasks_backend=backend,
         public_url=parse_public_url(env.get("STADTBOTE_PUBLIC_URL")),
         debug=debug in ("1", "true"),
