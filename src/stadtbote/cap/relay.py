@@ -58,10 +58,18 @@ class Handled:
     duplicate: bool = False
 
 
+# The DWD ends its identifiers with the document's language: ".DEU" at the DWD, ".MUL" at
+# warnung.bund.de, ".ENG" in its English feed. Without it, one warning is one key.
+DWD_LANGUAGE_SUFFIXES = (".DEU", ".MUL", ".ENG")
+
+
 def alert_key(identifier: str) -> str:
     for prefix in PORTAL_PREFIXES:
         if identifier.startswith(prefix):
-            return identifier[len(prefix) :]
+            identifier = identifier[len(prefix) :]
+            break
+    if ".DWD." in identifier and identifier.endswith(DWD_LANGUAGE_SUFFIXES):
+        return identifier[:-4]
     return identifier
 
 
