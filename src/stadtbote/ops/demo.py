@@ -55,6 +55,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             )
     _load_reports_setup(tenant)
     _load_message_templates(tenant)
+    _load_warning_sources(tenant)
     password = os.environ.get("STADTBOTE_DEMO_PASSWORD")
     User = get_user_model()
     for email, role in data.STAFF:
@@ -91,6 +92,40 @@ def _load_message_templates(tenant: Municipality) -> None:
             tenant=tenant,
             slug=t["slug"],
             defaults={**{k: v for k, v in t.items() if k != "slug"}, "position": i},
+        )
+
+
+# Official warnings for Lippstadt. The two polled sources are off: the demo machine usually has
+# no internet, and a poll failing every few minutes would only fill the log. The town's admin
+# switches them on in the staff console (Warnings) where the machine can reach the feeds.
+DWD_ZIP = (
+    "https://opendata.dwd.de/weather/alerts/cap/COMMUNEUNION_DWD_STAT/"
+    "Z_CAP_C_EDZW_LATEST_PVW_STATUS_PREMIUMDWD_COMMUNEUNION_DE.zip"
+)
+LIPPSTADT_ARS = "059740028028"  # Amtlicher Regionalschlüssel of Stadt Lippstadt
+
+
+def _load_warning_sources(tenant: Municipality) -> None:
+    from stadtbote.cap.models import SourceKind, WarningSource
+
+    sources = [
+        (SourceKind.DWD, "Deutscher Wetterdienst", DWD_ZIP, [data.WARNCELL_ID], False),
+        (
+            SourceKind.BUND,
+            "warnung.bund.de",
+            "https://warnung.bund.de/api31",
+            [LIPPSTADT_ARS],
+            False,
+        ),
+        (SourceKind.PUSH, "Kreisleitstelle (API)", "", [LIPPSTADT_ARS, data.WARNCELL_ID], True),
+    ]
+    for kind, name, url, codes, enabled in sources:
+        # get_or_create: a rule the town has changed (or a source it enabled) stays as it is.
+        WarningSource.objects.get_or_create(
+            tenant=tenant,
+            kind=kind,
+            name=name,
+            defaults={"url": url, "codes": codes, "enabled": enabled},
         )
 
 
