@@ -26,11 +26,12 @@ def worker_argv(interval: float) -> list[str]:
 def upkeep() -> None:
     from django.db import close_old_connections
 
+    from stadtbote.cap import poll
     from stadtbote.delivery import maintenance, reminders
     from stadtbote.reports import escalation
 
     close_old_connections()
-    maintenance.run_due(jobs={**maintenance.JOBS, **escalation.JOBS, **reminders.JOBS})
+    maintenance.run_due(jobs={**maintenance.JOBS, **escalation.JOBS, **reminders.JOBS, **poll.JOBS})
 
 
 class Command(BaseCommand):
