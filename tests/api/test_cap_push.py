@@ -125,10 +125,10 @@ def test_a_real_dwd_warning_and_its_three_updates_reach_a_citizen_as_one_alarm_a
     }
     assert api.post("musterstadt/subscribers", body).status_code == 201
     _, secret = keys.issue(tenant, "publisher", "Kreisleitstelle")
-    WarningSource.objects.create(
-        tenant=tenant, kind=SourceKind.PUSH, name="Deutscher Wetterdienst",
-        codes=["805974028"], auto_from="minor", ignore_below="",
-    )  # fmt: skip
+    # The town's push source sends even DWD's level 1 at once and places its warn cell.
+    WarningSource.objects.filter(tenant=tenant, kind=SourceKind.PUSH).update(
+        codes=["805974028"], auto_from="minor", ignore_below=""
+    )
     outcomes = []
     for name in ("alert_1.xml", "alert_1_update_1.xml", "alert_1_update_2.xml",
                  "alert_1_update_3.xml"):  # fmt: skip

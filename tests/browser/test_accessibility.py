@@ -4,6 +4,7 @@ with and without JavaScript."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +25,22 @@ def _withdrawn_and_updated(ctx: dict[str, Any]) -> str:
     publish(ctx["tenant"], "Sperrung Marktplatz verlängert", replaces=str(old.id))
     dispatch.cancel(old)
     return f"/musterstadt/messages/{old.id}"
+
+
+def _official_warning(ctx: dict[str, Any]) -> str:
+    from stadtbote.cap.alert import Alert, Area, Info
+    from stadtbote.cap.relay import relay
+
+    ring = [(8.30, 51.64), (8.40, 51.64), (8.40, 51.70), (8.30, 51.70), (8.30, 51.64)]
+    info = Info(language="de-DE", categories=["Fire"], event="Gefahreninformation",
+                urgency="Immediate", severity="Severe", certainty="Observed",
+                sender_name="Kreis Soest", headline="Großbrand: Rauchentwicklung",
+                description="In der Altstadt brennt eine Lagerhalle.",
+                instruction="Fenster und Türen schließen.", web="https://warnung.bund.de",
+                areas=[Area("Lippstadt", polygons=[ring])])  # fmt: skip
+    alert = Alert("DE-NW-SO-A11Y", "leitstelle@kreis-soest.example", datetime.now(UTC),
+                  "Actual", "Alert", "Public", infos=[info])  # fmt: skip
+    return f"/musterstadt/messages/{relay(ctx['tenant'], None, alert).message_id}"
 
 
 def _subscribed(path: str) -> Callable[[dict[str, Any]], str]:
@@ -81,8 +98,6 @@ def _unfollow_link(ctx: dict[str, Any]) -> str:
 
 
 def _with_calendar(ctx: dict[str, Any]) -> str:
-    from datetime import UTC, datetime
-
     from stadtbote.messages.models import Event
     from stadtbote.tenants.models import Topic
 
@@ -104,6 +119,7 @@ PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "town page with calendars": _with_calendar,
     "message page": _message,
     "withdrawn and updated message": _withdrawn_and_updated,
+    "an official warning": _official_warning,
     "unknown message": _fixed("/musterstadt/messages/00000000-0000-4000-8000-000000000000"),
     "onboarding": _fixed("/musterstadt/start"),
     "inbox, not subscribed": _fixed("/musterstadt/inbox"),

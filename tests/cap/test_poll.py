@@ -211,7 +211,7 @@ def test_a_mowas_warning_and_its_update_reach_the_town_clipped_to_its_shape(tena
         "de": "Großbrand in Lippstadt-Cappel: Fenster und Türen geschlossen halten",
         "en": "Major fire in Lippstadt-Cappel: keep windows and doors closed",
     }
-    assert first.source_name == "warnung.bund.de"
+    assert first.source_name == "Leitstelle Kreis Soest"  # the issuer, not the portal
     assert ReceivedAlert.objects.get(key=alert_key(MOWAS)).identifier == MOWAS
 
 

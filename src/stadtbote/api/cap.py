@@ -73,7 +73,12 @@ def push(request: HttpRequest, tenant: str) -> WarningOut:
         alert = reader.read(request.body)
     except CapError as exc:
         raise InvalidInput(str(exc), field="body", code="invalid_cap") from None
-    source = WarningSource.objects.filter(tenant=town, kind=SourceKind.PUSH, enabled=True).first()
+    # A town has one push source (its relay rule); the oldest wins should there be more.
+    source = (
+        WarningSource.objects.filter(tenant=town, kind=SourceKind.PUSH, enabled=True)
+        .order_by("pk")
+        .first()
+    )
     with transaction.atomic():
         handled = relay(town, source, alert)
     return WarningOut(

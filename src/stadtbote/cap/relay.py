@@ -301,7 +301,9 @@ def _message(
     }
     message = messages.create(tenant, data, None)
     main = infos[tenant.default_language]
-    message.source_name = (source.name if source else "") or main.sender_name or alert.sender
+    # Who issued it (CAP senderName: "Kreis Soest", "Deutscher Wetterdienst"), not the portal
+    # or integration that brought it; the source's name only stands in when it is missing.
+    message.source_name = main.sender_name or (source.name if source else "") or alert.sender
     message.source_name = message.source_name[:200]
     message.instruction = {
         lang: _shorten(i.instruction, messages.MAX_BODY)

@@ -1,0 +1,43 @@
+"""Operators set up a town's warning sources in the admin; an address off the allow-list is
+refused when saved, before any request is made."""
+
+from __future__ import annotations
+
+from stadtbote.cap.admin import WarningSourceForm
+
+
+def form(tenant, **fields):
+    data = {
+        "tenant": tenant.pk, "kind": "dwd", "name": "DWD", "codes": '["805974028"]',
+        "enabled": "on", "poll_seconds": "60", "auto_from": "moderate",
+        "ignore_below": "minor", "severity_map": "{}",
+        "url": "https://opendata.dwd.de/weather/alerts/cap/x.zip",
+    }  # fmt: skip
+    return WarningSourceForm(data={**data, **fields})
+
+
+def test_a_dwd_source_on_the_allow_list_is_accepted(tenant):
+    assert form(tenant).is_valid(), form(tenant).errors
+
+
+def test_an_address_off_the_allow_list_is_refused(tenant):
+    for url in ("https://evil.example/cap.xml", "http://opendata.dwd.de/x.zip",
+                "https://user@opendata.dwd.de/x.zip", "file:///etc/passwd"):  # fmt: skip
+        f = form(tenant, url=url)
+        assert not f.is_valid()
+        assert "url" in f.errors
+
+
+def test_polling_more_often_than_every_half_minute_is_refused(tenant):
+    assert "poll_seconds" in form(tenant, poll_seconds="5").errors
+
+
+def test_levels_and_the_severity_map_must_be_known_values(tenant):
+    assert "auto_from" in form(tenant, auto_from="loud").errors
+    assert "severity_map" in form(tenant, severity_map='{"Minor": "loud"}').errors
+    assert form(tenant, severity_map='{"Minor": "info"}').is_valid()
+
+
+def test_a_push_source_needs_no_address(tenant):
+    assert form(tenant, kind="push", url="").is_valid()
+    assert "url" in form(tenant, kind="dwd", url="").errors
