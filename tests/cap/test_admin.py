@@ -41,3 +41,9 @@ def test_levels_and_the_severity_map_must_be_known_values(tenant):
 def test_a_push_source_needs_no_address(tenant):
     assert form(tenant, kind="push", url="").is_valid()
     assert "url" in form(tenant, kind="dwd", url="").errors
+
+
+def test_only_known_providers_may_be_read_from_warnung_bund_de(tenant):
+    assert form(tenant, kind="bund", url="https://warnung.bund.de/api31",
+                providers='["mowas", "lhp"]').is_valid()  # fmt: skip
+    assert "providers" in form(tenant, providers='["../admin"]').errors

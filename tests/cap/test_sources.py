@@ -332,3 +332,31 @@ def test_a_feed_with_a_dtd_or_of_another_kind_is_refused(server, client, body):
     server.serve("/bad.xml", Reply(200, body))
     with pytest.raises(SourceError):
         harvest(source(SourceKind.FEED, server.url("/bad.xml")), client, nothing_seen)
+
+
+def test_a_bund_source_also_reads_the_nationwide_lists_of_the_providers_it_names(server, client):
+    serve_bund(server)
+    listed = [
+        {"id": MOWAS_UPDATE, "version": 2, "startDate": "2026-11-27T08:00:00+01:00"},
+        {"id": MOWAS, "version": 1, "startDate": "2026-11-27T07:00:00+01:00"},
+        {"id": "../../etc/passwd", "version": 1},  # never goes into a URL
+    ]
+    server.serve("/api31/mowas/mapData.json", Reply(200, json.dumps(listed).encode()))
+    bund_source = source(SourceKind.BUND, server.url("/api31"), ["059740028028"])
+    bund_source.providers = ["mowas", "nonsense"]
+    bund_source.etag = '"d1"'  # the district's dashboard is unchanged (304) ...
+    got = harvest(bund_source, client, nothing_seen)
+    # ... and the map still brings its warnings, oldest first.
+    assert [d.read().identifier for d in got.documents] == [MOWAS, MOWAS_UPDATE]
+    assert got.status == 200
+    assert "/api31/mowas/mapData.json" in server.paths()
+    assert not any("nonsense" in p or "passwd" in p for p in server.paths())
+
+
+def test_a_map_that_is_not_a_list_fails_the_poll(server, client):
+    serve_bund(server)
+    server.serve("/api31/lhp/mapData.json", Reply(200, b'{"error": "maintenance"}'))
+    bund_source = source(SourceKind.BUND, server.url("/api31"), ["059740028028"])
+    bund_source.providers = ["lhp"]
+    with pytest.raises(SourceError, match="mapData"):
+        harvest(bund_source, client, nothing_seen)

@@ -6,13 +6,14 @@ from django.contrib import admin
 
 from stadtbote.cap.fetch import NotAllowed, check_url
 from stadtbote.cap.models import LEVELS, ReceivedAlert, SourceKind, WarningSource
+from stadtbote.cap.sources.bund import PROVIDERS
 
 
 class WarningSourceForm(forms.ModelForm):
     class Meta:
         model = WarningSource
-        fields = ("tenant", "kind", "name", "url", "codes", "enabled", "poll_seconds",
-                  "auto_from", "ignore_below", "severity_map")  # fmt: skip
+        fields = ("tenant", "kind", "name", "url", "codes", "providers", "enabled",
+                  "poll_seconds", "auto_from", "ignore_below", "severity_map")  # fmt: skip
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data.get("url", "").strip()
@@ -25,6 +26,12 @@ class WarningSourceForm(forms.ModelForm):
             except NotAllowed as exc:
                 raise forms.ValidationError(str(exc)) from None
         return url
+
+    def clean_providers(self) -> Any:
+        value = self.cleaned_data.get("providers") or []
+        if not isinstance(value, list) or any(p not in PROVIDERS for p in value):
+            raise forms.ValidationError(f"A list of: {', '.join(PROVIDERS)}")
+        return value
 
     def clean_poll_seconds(self) -> int:
         value: int = self.cleaned_data["poll_seconds"]

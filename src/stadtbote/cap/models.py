@@ -27,6 +27,9 @@ class WarningSource(models.Model):
     url = models.CharField(max_length=500, blank=True, help_text="Must be on the allow-list")
     # What "here" means in geocodes without geometry: DWD warn cells, ARS/SHN keys.
     codes = models.JSONField(default=list, blank=True)
+    # warnung.bund.de: besides the district's dashboard, read these providers' nationwide
+    # mapData (e.g. ["mowas", "lhp"]); each new warning's shape decides if it is for the town.
+    providers = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)
     poll_seconds = models.PositiveIntegerField(default=60)
     # The relay rule: from ``auto_from`` on warnings go out at once; below, a publisher confirms;

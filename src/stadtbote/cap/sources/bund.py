@@ -2,7 +2,9 @@
 https://warnung.bund.de/api31): MoWaS, KATWARN, BIWAPP, the DWD, flood centres and police.
 
 ``GET {base}/dashboard/{ARS}.json`` lists the warnings for a district (Kreis), by its 12-digit
-Amtlicher Regionalschlüssel with the municipal part zeroed; ``GET {base}/warnings/{id}.json``
+Amtlicher Regionalschlüssel with the municipal part zeroed; ``GET {base}/{provider}/mapData.json``
+lists a provider's warnings nationwide (read only for the providers a source names);
+``GET {base}/warnings/{id}.json``
 is one warning as CAP-like JSON, ``{id}.geojson`` maybe its shape. The JSON is CAP's structure
 with looser habits: "DE" as a language, HTML in descriptions, several references inside one
 triple, and the warned municipalities as a parameter ("warnVerwaltungsbereiche") instead of
@@ -29,6 +31,11 @@ from stadtbote.cap.sources import Document, Harvest, Seen, SourceError
 log = logging.getLogger(__name__)
 
 MAX_ITEMS = 1000  # warnings on one district's dashboard; a real one has a handful
+# The providers whose nationwide lists (mapData) a source may read; the name goes into a URL.
+PROVIDERS = ("mowas", "katwarn", "biwapp", "dwd", "lhp", "police")
+MAX_MAP_ITEMS = 20_000
+MAX_MAP_BYTES = 16 * 1024 * 1024
+MAX_NEW_FROM_MAPS = 100
 MAX_INFOS = 20
 MAX_AREAS = 500
 MAX_CODES = 5000  # municipalities in warnVerwaltungsbereiche (Germany has about 11 000)
@@ -64,14 +71,44 @@ def harvest(source: WarningSource, client: Client, seen: Seen) -> Harvest:
         last_modified=source.last_modified,
         max_bytes=reader.MAX_BYTES,
     )
-    result = Harvest(got.status, got.etag, got.last_modified, [])
-    if got.status == 304:
-        return result
-    ids = dashboard_ids(got.body)
-    known = seen(ids)
+    providers = [p for p in source.providers if p in PROVIDERS]
+    if got.status == 304 and not providers:
+        return Harvest(304, got.etag, got.last_modified, [])
+    ids = dashboard_ids(got.body) if got.status != 304 else []
+    # The dashboard lists all there is for the district; a nationwide map can list hundreds,
+    # so only so many of its new warnings are fetched per poll (the rest follow next time).
+    fresh: list[str] = []
+    for provider in providers:
+        listed = client.fetch(f"{base}/{provider}/mapData.json", max_bytes=MAX_MAP_BYTES)
+        fresh += map_ids(listed.body)
+    known = seen(list(dict.fromkeys(ids + fresh)))
+    fresh = [i for i in dict.fromkeys(fresh) if i not in known and i not in ids]
+    result = Harvest(200, got.etag, got.last_modified, [])
     result.skipped = len(known)
-    result.documents = _documents(client, base, [i for i in ids if i not in known])
+    new = [i for i in ids if i not in known] + fresh[:MAX_NEW_FROM_MAPS]
+    result.documents = _documents(client, base, new)
     return result
+
+
+def map_ids(body: bytes) -> list[str]:
+    """A provider's mapData: every current warning nationwide, as [{"id", "version",
+    "startDate", "severity", "type", "i18nTitle"}, ...]; ids oldest first."""
+    items = _json(body)
+    if not isinstance(items, list):
+        raise SourceError("mapData is not a JSON list")
+    if len(items) > MAX_MAP_ITEMS:
+        raise SourceError(f"mapData lists {len(items)} warnings, at most {MAX_MAP_ITEMS}")
+    found: dict[str, datetime] = {}
+    for item in items:
+        warning_id = item.get("id") if isinstance(item, dict) else None
+        if not (isinstance(warning_id, str) and _ID.fullmatch(warning_id)):
+            continue
+        try:
+            start = _time(_str(item.get("startDate")), "startDate")
+        except CapError:
+            start = _LONG_AGO
+        found.setdefault(warning_id, start)
+    return sorted(found, key=found.__getitem__)
 
 
 def dashboard_ids(body: bytes) -> list[str]:
