@@ -143,3 +143,22 @@ def test_a_real_dwd_warning_and_its_three_updates_reach_a_citizen_as_one_alarm_a
     assert [p["kind"] for p in payloads] == ["message", "update", "update", "update"]
     assert all("Amtliche WARNUNG vor GLÄTTE" in p["title"] for p in payloads), payloads
     assert chain[-1].status == MessageStatus.PUBLISHED
+
+
+def test_a_town_that_switched_its_push_source_off_takes_no_pushed_warnings(client, tenant, county):
+    WarningSource.objects.filter(tenant=tenant, kind=SourceKind.PUSH).update(enabled=False)
+    response = push(client, county, FIRE)
+    assert (response.status_code, response.json()["code"]) == (409, "no_push_source")
+    assert not ReceivedAlert.objects.exists()
+
+
+def test_a_garbled_content_length_gets_400_naming_it(client, county):
+    response = client.post(
+        "/api/v1/musterstadt/cap",
+        FIRE,
+        content_type=CAP,
+        HTTP_AUTHORIZATION=f"Bearer {county}",
+        CONTENT_LENGTH="many",
+    )
+    assert response.status_code in (400, 422)
+    assert "Content-Length" in response.json()["detail"]

@@ -47,3 +47,8 @@ def test_only_known_providers_may_be_read_from_warnung_bund_de(tenant):
     assert form(tenant, kind="bund", url="https://warnung.bund.de/api31",
                 providers='["mowas", "lhp"]').is_valid()  # fmt: skip
     assert "providers" in form(tenant, providers='["../admin"]').errors
+
+
+def test_codes_must_be_a_list_of_plain_codes(tenant):
+    assert "codes" in form(tenant, codes='"805974028"').errors  # a string, not a list
+    assert "codes" in form(tenant, codes='["80597 4028"]').errors

@@ -152,8 +152,9 @@ def test_two_polls_of_one_source_at_once_relay_each_warning_once(tenant, dwd):
     assert sum(r.documents - r.outcomes["duplicate"] for r in reports) == 6
     rows = ReceivedAlert.objects.all()
     assert rows.count() == 6
-    sent = [r.message_id for r in rows if r.message_id]
-    assert len(sent) == len(set(sent)) == Message.objects.count() == 4
+    # Each relayed or held warning made exactly one message, however the threads interleaved.
+    made = rows.filter(outcome__in=[Outcome.RELAYED, Outcome.HELD]).count()
+    assert Message.objects.count() == made
 
 
 def test_the_etag_of_the_last_success_makes_the_next_poll_a_304(tenant, server):

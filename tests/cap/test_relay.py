@@ -239,3 +239,12 @@ def test_identifiers_lose_the_prefix_of_the_portal_that_relays_them():
 )
 def test_a_geocode_covers_the_town_when_equal_or_a_larger_unit(geocode, town, expected):
     assert covers(geocode, town) is expected
+
+
+def test_a_push_or_mail_of_a_relayed_warning_carries_what_to_do_and_who_issued_it(tenant, dwd):
+    from stadtbote.delivery.render import notice
+
+    handled = relay(tenant, dwd, alert())
+    body = notice(Message.objects.get(pk=handled.message_id), "message", "de").body
+    assert "Achten Sie auf herabstürzende Äste." in body
+    assert "Deutscher Wetterdienst" in body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -12,7 +14,7 @@ from stadtbote.cap import reader
 from stadtbote.cap.alert import CapError
 from stadtbote.cap.models import SourceKind, WarningSource
 from stadtbote.cap.relay import relay
-from stadtbote.core.errors import DomainError, InvalidInput
+from stadtbote.core.errors import Conflict, DomainError, InvalidInput
 
 router = Router(tags=["warnings"])
 staff = StaffKey()
@@ -44,6 +46,7 @@ class WarningOut(Schema):
         403: ErrorOut,
         404: ErrorOut,
         413: ErrorOut,
+        409: ErrorOut,
         415: ErrorOut,
         422: ErrorOut,
     },
@@ -66,19 +69,29 @@ def push(request: HttpRequest, tenant: str) -> WarningOut:
     content_type = request.content_type or ""
     if content_type not in CAP_TYPES:
         raise UnsupportedType(f"send the CAP document as {CAP_TYPES[0]}", field="Content-Type")
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > reader.MAX_BYTES:
-        raise TooLarge(f"at most {reader.MAX_BYTES} bytes", field="body")
+    # Django's own limit on a request body may be the lower one.
+    limit = min(reader.MAX_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or reader.MAX_BYTES)
     try:
-        alert = reader.read(request.body)
-    except CapError as exc:
-        raise InvalidInput(str(exc), field="body", code="invalid_cap") from None
-    # A town has one push source (its relay rule); the oldest wins should there be more.
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise InvalidInput("not a number", field="Content-Length") from None
+    if length > limit:
+        raise TooLarge(f"at most {limit} bytes", field="body")
+    # A town that switched its push source off takes no pushed warnings: its rule is "none".
     source = (
         WarningSource.objects.filter(tenant=town, kind=SourceKind.PUSH, enabled=True)
         .order_by("pk")
         .first()
     )
+    if source is None:
+        raise Conflict("this town takes no pushed warnings (no enabled push source)",
+                       code="no_push_source")  # fmt: skip
+    try:
+        alert = reader.read(request.body)
+    except RequestDataTooBig:
+        raise TooLarge(f"at most {limit} bytes", field="body") from None
+    except CapError as exc:
+        raise InvalidInput(str(exc), field="body", code="invalid_cap") from None
     with transaction.atomic():
         handled = relay(town, source, alert)
     return WarningOut(

@@ -27,6 +27,14 @@ class WarningSourceForm(forms.ModelForm):
                 raise forms.ValidationError(str(exc)) from None
         return url
 
+    def clean_codes(self) -> Any:
+        value = self.cleaned_data.get("codes") or []
+        if not isinstance(value, list) or not all(
+            isinstance(c, str) and c.isalnum() and len(c) <= 20 for c in value
+        ):
+            raise forms.ValidationError('A list of codes, e.g. ["805974028", "059740028028"]')
+        return value
+
     def clean_providers(self) -> Any:
         value = self.cleaned_data.get("providers") or []
         if not isinstance(value, list) or any(p not in PROVIDERS for p in value):

@@ -28,6 +28,8 @@ from stadtbote.cap.alert import Alert, Area, CapError, Circle, Info, Reference
 # DWD documents are about 220 KB; 4 MiB leaves room for long polygons without inviting a
 # parser to chew on anything near memory limits.
 MAX_BYTES = 4 * 1024 * 1024
+MAX_POLYGON_POINTS = 10_000
+MIN_YEAR, MAX_YEAR = 1970, 2200
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA_PATH = Path(__file__).with_name("schema") / "CAP-v1.2.xsd"
 
@@ -68,7 +70,12 @@ def read(data: bytes) -> Alert:
 
 def parse_polygon(text: str) -> Ring:
     """A CAP polygon ("lat,lon lat,lon ...", WGS 84) as a closed ring of (lon, lat)."""
-    ring = [_point(pair) for pair in _LOOSE_COMMA.sub(",", text).split()]
+    pairs = _LOOSE_COMMA.sub(",", text).split()
+    # Repairing a self-intersecting outline grows faster than its length: a 150,000-point
+    # ring held a worker for two minutes. Real outlines (DWD: ~700 points) stay far below.
+    if len(pairs) > MAX_POLYGON_POINTS:
+        raise CapError(f"polygon has {len(pairs)} points, at most {MAX_POLYGON_POINTS}")
+    ring = [_point(pair) for pair in pairs]
     if len(ring) < 4:
         raise CapError(f"polygon has {len(ring)} points, CAP requires at least 4")
     if ring[0] != ring[-1]:
@@ -320,6 +327,10 @@ def _time(element: etree._Element | None) -> datetime:
     # The schema has checked the pattern; this catches values like hour 24 it lets through.
     if value is None or value.tzinfo is None:
         raise CapError(f"not a date and time with offset: {_shown(text)}", _line(element))
+    # Year 1 or 9999 with an offset cannot even be converted to UTC; no warning is that old
+    # or lasts that long.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise CapError(f"date out of range: {_shown(text)}", _line(element))
     return value
 
 

@@ -19,8 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
 
-from stadtbote.cap import geometry
+from stadtbote.cap import chain, geometry
 from stadtbote.cap.alert import Alert, Info
+from stadtbote.cap.chain import alert_key, superseded
 from stadtbote.cap.models import Outcome, ReceivedAlert, WarningSource
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.tasks import enqueue_on_commit
@@ -34,9 +35,6 @@ from stadtbote.tenants.models import Municipality
 
 log = logging.getLogger(__name__)
 
-# warnung.bund.de prefixes the identifiers of what it relays; without them, a DWD warning polled
-# there and at the DWD is recognised as one.
-PORTAL_PREFIXES = ("dwdmap.", "dwd.", "mow.", "kat.", "biw.", "lhp.", "pol.")
 CAP_LEVELS = {
     "Extreme": "extreme",
     "Severe": "severe",
@@ -56,21 +54,6 @@ class Handled:
     reason: str = ""
     message_id: str | None = None
     duplicate: bool = False
-
-
-# The DWD ends its identifiers with the document's language: ".DEU" at the DWD, ".MUL" at
-# warnung.bund.de, ".ENG" in its English feed. Without it, one warning is one key.
-DWD_LANGUAGE_SUFFIXES = (".DEU", ".MUL", ".ENG")
-
-
-def alert_key(identifier: str) -> str:
-    for prefix in PORTAL_PREFIXES:
-        if identifier.startswith(prefix):
-            identifier = identifier[len(prefix) :]
-            break
-    if ".DWD." in identifier and identifier.endswith(DWD_LANGUAGE_SUFFIXES):
-        return identifier[:-4]
-    return identifier
 
 
 def level(source: WarningSource | None, cap_severity: str) -> str:
@@ -113,7 +96,7 @@ def relay(
     try:
         with transaction.atomic():
             row = _record(tenant, source, alert, key)
-            handled = _decide(tenant, source, alert, now)
+            handled = _decide(tenant, source, alert, key, now)
             row.outcome, row.reason = handled.outcome, handled.reason[:300]
             row.message_id = handled.message_id
             row.save(update_fields=["outcome", "reason", "message"])
@@ -153,7 +136,7 @@ def _record(
 
 
 def _decide(
-    tenant: Municipality, source: WarningSource | None, alert: Alert, now: datetime
+    tenant: Municipality, source: WarningSource | None, alert: Alert, key: str, now: datetime
 ) -> Handled:
     if alert.status != "Actual":
         return Handled(Outcome.NOT_ACTUAL, f"status {alert.status}")
@@ -161,28 +144,46 @@ def _decide(
         return Handled(Outcome.NOT_ACTUAL, f"scope {alert.scope}")
     if alert.msg_type not in ("Alert", "Update", "Cancel"):
         return Handled(Outcome.IGNORED, f"msgType {alert.msg_type}")
-    earlier = _referenced_message(tenant, alert)
+    if superseded(tenant, key, now):
+        return Handled(Outcome.IGNORED, "a later version of this warning arrived first")
+    versions = chain.find(tenant, alert)
     if alert.msg_type == "Cancel":
-        return _cancel(earlier)
+        return _cancel(versions)
+    if versions.ended:
+        return Handled(Outcome.IGNORED, "the warning was already withdrawn")
     infos = texts_by_language(tenant, alert.infos)
     if not infos:
         return Handled(Outcome.IGNORED, "no info block")
-    main = infos[tenant.default_language]
-    if main.expires is not None and main.expires <= now:
-        return Handled(Outcome.EXPIRED, f"expired {main.expires.isoformat()}")
-    here, area, reason = _area_here(tenant, source, main)
+    live = versions.live
+    expires = _expires(alert.infos)
+    if expires is not None and expires <= now:
+        return _gone(live, Outcome.EXPIRED, f"expired {expires.isoformat()}")
+    here, area, reason = _area_here(tenant, source, alert.infos)
     if not here:
-        return Handled(Outcome.NOT_HERE, reason)
-    wanted = level(source, main.severity)
-    floor = source.ignore_below if source else ""
-    if floor in RANK and RANK[wanted] < RANK[floor]:
-        return Handled(Outcome.IGNORED, f"{wanted} is below {floor}")
-    auto = source.auto_from if source else "severe"
-    hold = auto not in RANK or RANK[wanted] < RANK[auto]
+        return _gone(live, Outcome.NOT_HERE, reason)
+    wanted = max((level(source, i.severity) for i in alert.infos), key=RANK.__getitem__)
+    given_way = []
+    for draft in versions.drafts:
+        if _withdraw_draft(draft):
+            given_way.append(draft)
+        elif live is None:  # a publisher approved it a moment ago: it is the live one now
+            live = Message.objects.get(pk=draft.pk)
+    hold = False
+    if live is None:  # a new warning for the town: the relay rule decides
+        floor = source.ignore_below if source else ""
+        if floor in RANK and RANK[wanted] < RANK[floor]:
+            return Handled(Outcome.IGNORED, f"{wanted} is below {floor}")
+        auto = source.auto_from if source else "severe"
+        hold = auto not in RANK or RANK[wanted] < RANK[auto]
+    # else: citizens have the earlier version; they get this one at once, whatever its level
+    # (an all-clear sent as a minor update must not wait, nor be dropped by the floor).
     try:
-        message = _message(tenant, source, alert, infos, wanted, area, earlier, hold)
+        message = _message(tenant, source, alert, infos, wanted, area, live, expires, hold)
     except InvalidInput as exc:  # e.g. the warned area only touches the tolerance band
-        return Handled(Outcome.NOT_HERE, f"not relayable: {exc.detail}")
+        return _gone(live, Outcome.NOT_HERE, f"not relayable: {exc.detail}")
+    # The warnings that led to a withdrawn draft now lead to its successor, so a Cancel or
+    # Update that refers to them finds the message citizens have.
+    ReceivedAlert.objects.filter(tenant=tenant, message__in=given_way).update(message=message)
     if hold:
         enqueue_on_commit(ask_for_approval, str(message.pk))
         return Handled(Outcome.HELD, f"{wanted} waits for a publisher", str(message.pk))
@@ -191,46 +192,62 @@ def _decide(
     return Handled(Outcome.RELAYED, f"{kind} at {wanted}", str(message.pk))
 
 
-def _referenced_message(tenant: Municipality, alert: Alert) -> Message | None:
-    """The newest message of the warnings this one refers to, followed to its latest update."""
-    keys = [alert_key(r.identifier) for r in alert.references]
-    if not keys:
-        return None
-    rows = ReceivedAlert.objects.filter(tenant=tenant, key__in=keys, message__isnull=False)
-    found = Message.objects.filter(pk__in=rows.values("message_id")).order_by("-created_at")
-    message = found.first()
-    while message is not None:
-        newer = Message.objects.filter(replaces=message).order_by("-created_at").first()
-        if newer is None:
-            break
-        message = newer
-    return message
+def _expires(infos: list[Info]) -> datetime | None:
+    """The latest end of the infos; none if any info is open-ended."""
+    ends = [i.expires for i in infos]
+    return None if not ends or None in ends else max(e for e in ends if e is not None)
 
 
-def _cancel(earlier: Message | None) -> Handled:
-    if earlier is None:
+def _gone(live: Message | None, outcome: str, reason: str) -> Handled:
+    """An update that no longer applies here (ended, moved away): citizens who have the
+    earlier version get the all-clear instead of being left with it."""
+    if live is None:
+        return Handled(outcome, reason)
+    dispatch.cancel(live)
+    return Handled(Outcome.CANCELLED, f"{reason}: all-clear sent", str(live.pk))
+
+
+def _withdraw_draft(draft: Message) -> bool:
+    """A held version that was never sent gives way to a newer one, unless a publisher has
+    just approved it (then it is live, and the newer one updates it)."""
+    return bool(
+        Message.objects.filter(pk=draft.pk, status=MessageStatus.DRAFT).update(
+            status=MessageStatus.CANCELLED, cancelled_at=timezone.now()
+        )
+    )
+
+
+def _cancel(versions: chain.Chain) -> Handled:
+    if not versions.versions:
         return Handled(Outcome.IGNORED, "cancels a warning this town did not relay")
-    if earlier.status == MessageStatus.CANCELLED:
-        return Handled(Outcome.IGNORED, "already withdrawn", str(earlier.pk))
-    dispatch.cancel(earlier)
-    return Handled(Outcome.CANCELLED, "all-clear sent", str(earlier.pk))
+    withdrawn = [d for d in versions.drafts if _withdraw_draft(d)]
+    live = versions.live
+    if live is not None:
+        dispatch.cancel(live)  # with it, the versions it replaced
+        return Handled(Outcome.CANCELLED, "all-clear sent", str(live.pk))
+    if withdrawn:
+        return Handled(Outcome.CANCELLED, "withdrawn before it was sent", str(withdrawn[-1].pk))
+    return Handled(Outcome.IGNORED, "already withdrawn", str(versions.versions[-1].pk))
 
 
 def _area_here(
-    tenant: Municipality, source: WarningSource | None, info: Info
+    tenant: Municipality, source: WarningSource | None, infos: list[Info]
 ) -> tuple[bool, dict[str, Any] | None, str]:
     """Whether the warning concerns the town, and its message area: the part of the warned
-    area inside the town as GeoJSON, or None for the whole town (matched by a geocode)."""
-    shape = geometry.info_geometry(info)
+    area inside the town as GeoJSON, or None for the whole town (matched by a geocode).
+    Every info counts: a document may warn different areas in different infos."""
+    shapes = [s for i in infos if (s := geometry.info_geometry(i)) is not None]
+    shape = shapely.union_all(shapes) if shapes else None
     if shape is not None:
         inside = _clip(tenant, shape)
         if inside is not None:
             return True, to_geojson(inside), ""
     codes = [str(c) for c in (source.codes if source else [])]
-    for area in info.areas:
-        for _name, value in area.geocodes:
-            if any(covers(value, code) for code in codes):
-                return True, None, ""
+    for info in infos:
+        for area in info.areas:
+            for _name, value in area.geocodes:
+                if any(covers(value, code) for code in codes):
+                    return True, None, ""
     if shape is None:
         return False, None, "no geometry, and no geocode of this town"
     return False, None, "the warned area does not reach the town"
@@ -272,18 +289,10 @@ def _message(
     infos: dict[str, Info],
     wanted: str,
     area: dict[str, Any] | None,
-    earlier: Message | None,
+    live: Message | None,
+    expires: datetime | None,
     hold: bool,
 ) -> Message:
-    replaces = None
-    if earlier is not None and earlier.status == MessageStatus.DRAFT:
-        # The older version was never sent: it gives way quietly to the new one.
-        Message.objects.filter(pk=earlier.pk).update(
-            status=MessageStatus.CANCELLED, cancelled_at=timezone.now()
-        )
-    elif earlier is not None:
-        replaces = str(earlier.pk)
-    expires = infos[tenant.default_language].expires
     data = {
         "title": {
             lang: (i.headline or i.event or alert.identifier)[: messages.MAX_TITLE]
@@ -296,21 +305,22 @@ def _message(
         "severity": wanted,
         "area": area,
         "expires_at": expires.isoformat() if expires else None,
-        "replaces": replaces,
+        "replaces": str(live.pk) if live is not None else None,
         "hold": hold,
     }
     message = messages.create(tenant, data, None)
     main = infos[tenant.default_language]
     # Who issued it (CAP senderName: "Kreis Soest", "Deutscher Wetterdienst"), not the portal
     # or integration that brought it; the source's name only stands in when it is missing.
-    message.source_name = main.sender_name or (source.name if source else "") or alert.sender
-    message.source_name = message.source_name[:200]
+    name = main.sender_name or (source.name if source else "") or alert.sender
+    message.source_name = name[:200]
     message.instruction = {
         lang: _shorten(i.instruction, messages.MAX_BODY)
         for lang, i in infos.items()
         if i.instruction
     }
-    message.source_url = main.web if main.web.startswith("https://") else ""
+    web = main.web.strip()
+    message.source_url = web if web.startswith("https://") and len(web) <= 500 else ""
     message.save(update_fields=["source_name", "instruction", "source_url"])
     return message
 

@@ -99,8 +99,36 @@ def cancel(message: Message) -> int:
             .exclude(status=Status.SENDING)
             .update(status=Status.CANCELLED, reason="message withdrawn", not_before=None)
         )
+        stopped += _retire_earlier_versions(message)
         enqueue_on_commit(notify_withdrawal, str(message.pk))
     return stopped
+
+
+MAX_VERSIONS = 100  # an update chain longer than this is a loop or an attack
+
+
+def _retire_earlier_versions(message: Message) -> int:
+    """The versions an update replaced go with it, quietly: the all-clear of the latest one
+    reaches everyone who got them (an update reaches the same people), and telling them once
+    per version would be one alarm too many. Returns how many open deliveries were stopped."""
+    earlier: list[object] = []
+    current = message.replaces_id
+    while current is not None and current not in earlier and len(earlier) < MAX_VERSIONS:
+        earlier.append(current)
+        current = Message.objects.filter(pk=current).values_list("replaces_id", flat=True).first()
+    if not earlier:
+        return 0
+    Message.objects.filter(
+        pk__in=earlier, status__in=(MessageStatus.PUBLISHED, MessageStatus.SCHEDULED)
+    ).update(status=MessageStatus.CANCELLED, cancelled_at=timezone.now(), version=F("version") + 1)
+    DeliveryJob.objects.filter(message_id__in=earlier, kind=Kind.MESSAGE).exclude(
+        status=JobStatus.DONE
+    ).update(status=JobStatus.CANCELLED)
+    return (
+        Delivery.objects.filter(message_id__in=earlier, kind=Kind.MESSAGE, status__in=OPEN_STATUSES)
+        .exclude(status=Status.SENDING)
+        .update(status=Status.CANCELLED, reason="message withdrawn", not_before=None)
+    )
 
 
 @task(queue_name="fanout", priority=5)

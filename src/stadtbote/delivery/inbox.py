@@ -44,6 +44,7 @@ def current_warnings_for(sub: Subscriber, now: datetime | None = None) -> list[M
             tenant=sub.tenant, status=MessageStatus.PUBLISHED, severity__gte=Severity.MINOR
         )
         .exclude(expires_at__lte=now)
+        .exclude(updates__status=MessageStatus.PUBLISHED)  # the newest version stands for all
         .order_by("-published_at")[:MAX_ENTRIES]
     )
     found = []

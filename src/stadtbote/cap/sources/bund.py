@@ -30,6 +30,10 @@ from stadtbote.cap.sources import Document, Harvest, Seen, SourceError
 
 log = logging.getLogger(__name__)
 
+MAX_REFERENCES_TEXT = 4000
+SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
+CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 MAX_ITEMS = 1000  # warnings on one district's dashboard; a real one has a handful
 # The providers whose nationwide lists (mapData) a source may read; the name goes into a URL.
 PROVIDERS = ("mowas", "katwarn", "biwapp", "dwd", "lhp", "police")
@@ -225,7 +229,10 @@ def polygons_from_geojson(obj: Any) -> list[reader.Ring]:
 
 def _ring(raw: Any) -> reader.Ring | None:
     ring = []
-    for position in _list(raw)[: MAX_POINTS + 1]:
+    raw = _list(raw)
+    if len(raw) > reader.MAX_POLYGON_POINTS:
+        return None  # see reader.MAX_POLYGON_POINTS: repairing it could take minutes
+    for position in raw:
         if not (isinstance(position, list) and len(position) >= 2):
             return None
         lon, lat = position[0], position[1]
@@ -267,6 +274,8 @@ def parse_references(value: Any) -> list[Reference]:
     """CAP references, also in MoWaS's form with several inside one triple; what cannot be
     read is left out (the warning then stands alone instead of being lost)."""
     text = " ".join(_strings(value)) if isinstance(value, list) else _str(value)
+    # The pattern backtracks on long runs without commas; real reference lists are short.
+    text = text[:MAX_REFERENCES_TEXT]
     references = []
     for match in _REFERENCE.finditer(text):
         senders, identifiers, sent = match.group(1).split(), match.group(2).split(), match[3]
@@ -274,6 +283,11 @@ def parse_references(value: Any) -> list[Reference]:
             sender = senders[min(number, len(senders) - 1)]
             references.append(Reference(sender=sender, identifier=identifier, sent=sent))
     return references
+
+
+def _one_of(value: Any, allowed: tuple[str, ...]) -> str:
+    text = _str(value).capitalize()
+    return text if text in allowed else "Unknown"
 
 
 def plain_text(value: Any) -> str:
@@ -292,9 +306,10 @@ def _info(obj: dict[str, Any]) -> Info:
         language=_str(obj.get("language")) or "de-DE",
         categories=_strings(obj.get("category")),
         event=_str(obj.get("event")) or headline,
-        urgency=_str(obj.get("urgency")) or "Unknown",
-        severity=_str(obj.get("severity")) or "Unknown",
-        certainty=_str(obj.get("certainty")) or "Unknown",
+        # The portal's values are CAP's; anything else would not fit our records.
+        severity=_one_of(obj.get("severity"), SEVERITIES),
+        urgency=_one_of(obj.get("urgency"), URGENCIES),
+        certainty=_one_of(obj.get("certainty"), CERTAINTIES),
         response_types=_strings(obj.get("responseType")),
         audience=_str(obj.get("audience")),
         event_codes=_pairs(obj.get("eventCode")),
@@ -394,6 +409,8 @@ def _time(text: str, name: str) -> datetime:
         raise CapError(f"{name} is not a date and time: {text[:40]!r}") from None
     if value.tzinfo is None:
         raise CapError(f"{name} has no offset from UTC: {text[:40]!r}")
+    if not reader.MIN_YEAR <= value.year <= reader.MAX_YEAR:
+        raise CapError(f"{name} is out of range: {text[:40]!r}")
     return value
 
 

@@ -72,6 +72,8 @@ def tenant_home(request: HttpRequest, tenant: str) -> HttpResponse:
     current = (
         Message.objects.filter(tenant=t, status=MessageStatus.PUBLISHED)
         .exclude(expires_at__lte=now)
+        # A message with a published update is shown through its newest version only.
+        .exclude(updates__status=MessageStatus.PUBLISHED)
         .select_related("tenant")
         .order_by("-severity", "-published_at")[:30]
     )
