@@ -153,3 +153,55 @@ def test_screenshots_of_composing_and_following_a_message(browser: Browser, live
         shoot(page, "staff-templates-desktop")
     finally:
         context.close()
+
+
+def test_screenshots_of_an_official_warning(browser: Browser, live_server, tenant):
+    from datetime import UTC, datetime, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from stadtbote.cap.alert import Alert, Area, Info
+    from stadtbote.cap.relay import relay
+    from tests.staff.conftest import current_code
+
+    ring = [(8.33, 51.66), (8.36, 51.66), (8.36, 51.68), (8.33, 51.68), (8.33, 51.66)]
+    info = Info(language="de-DE", categories=["Fire"], event="Gefahreninformation",
+                urgency="Immediate", severity="Severe", certainty="Observed",
+                expires=datetime.now(UTC) + timedelta(hours=6), sender_name="Kreis Soest",
+                headline="Großbrand in der Altstadt: Rauchentwicklung",
+                description="In einer Lagerhalle am Bahnhof brennt es. Der Wind treibt den "
+                "Rauch über die Altstadt.",
+                instruction="Halten Sie Fenster und Türen geschlossen. Schalten Sie Lüftungs- "
+                "und Klimaanlagen aus. Meiden Sie das Gebiet.",
+                web="https://warnung.bund.de", areas=[Area("Altstadt", polygons=[ring])])  # fmt: skip
+    alert = Alert("DE-NW-SO-SHOT-1", "leitstelle@kreis-soest.example", datetime.now(UTC),
+                  "Actual", "Alert", "Public", infos=[info])  # fmt: skip
+    handled = relay(tenant, None, alert)
+    user = get_user_model().objects.get(username="admin@musterstadt.example")
+    user.set_password("Screenshot-2026")
+    user.save()
+    device = TOTPDevice.objects.create(user=user, name="Handy", confirmed=True)
+    phone = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["phone"], locale="de-DE", device_scale_factor=1
+    )
+    desktop = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["desktop"], locale="de-DE", device_scale_factor=1
+    )
+    try:
+        page = phone.new_page()
+        page.goto(f"/musterstadt/messages/{handled.message_id}")
+        shoot(page, "warning-phone")
+        page = desktop.new_page()
+        page.goto("/musterstadt/staff/login?next=/musterstadt/staff/warnings/")
+        page.locator("#username").fill(user.username)
+        page.locator("#password").fill("Screenshot-2026")
+        page.locator("#password").press("Enter")
+        page.wait_for_url("**/staff/verify?**")
+        page.locator("#code").fill(current_code(device))
+        page.locator("#code").press("Enter")
+        page.wait_for_url("**/staff/warnings/")
+        shoot(page, "staff-warnings-desktop")
+    finally:
+        phone.close()
+        desktop.close()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from stadtbote.audit import log as audit
-from stadtbote.cap.models import LEVELS, Outcome, ReceivedAlert, WarningSource
+from stadtbote.cap.models import LEVELS, Outcome, ReceivedAlert, SourceKind, WarningSource
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page
 
@@ -28,6 +28,21 @@ OUTCOMES: dict[str, Any] = {
     Outcome.NOT_HERE: gettext_lazy("not for this town"),
     Outcome.NOT_ACTUAL: gettext_lazy("exercise or test"),
     Outcome.EXPIRED: gettext_lazy("already expired"),
+}
+KINDS = {
+    SourceKind.DWD: gettext_lazy("Deutscher Wetterdienst (CAP feed)"),
+    SourceKind.BUND: gettext_lazy(
+        "warnung.bund.de (MoWaS, KATWARN, BIWAPP, DWD, flood centres, police)"
+    ),
+    SourceKind.FEED: gettext_lazy("CAP document or Atom feed"),
+    SourceKind.PUSH: gettext_lazy("Pushed to the API by a warning system"),
+}
+CAP_SEVERITIES = {
+    "Extreme": gettext_lazy("extreme"),
+    "Severe": gettext_lazy("severe"),
+    "Moderate": gettext_lazy("moderate"),
+    "Minor": gettext_lazy("minor"),
+    "Unknown": gettext_lazy("unknown"),
 }
 LEVEL_LABELS = {
     "": gettext_lazy("never"),
@@ -48,8 +63,18 @@ def warnings(request: HttpRequest, staff: Staff) -> HttpResponse:
     )
     context = {
         "nav": "warnings",
-        "rows": [{"a": a, "outcome": OUTCOMES.get(a.outcome, a.outcome)} for a in received],
-        "sources": WarningSource.objects.filter(tenant=t).order_by("name"),
+        "rows": [
+            {
+                "a": a,
+                "outcome": OUTCOMES.get(a.outcome, a.outcome),
+                "severity": CAP_SEVERITIES.get(a.severity, a.severity),
+            }
+            for a in received
+        ],
+        "sources": [
+            {"s": s, "kind": KINDS.get(s.kind, s.kind)}
+            for s in WarningSource.objects.filter(tenant=t).order_by("name")
+        ],
         "levels": [(v, LEVEL_LABELS[v]) for v in LEVELS],
         "may_manage_warnings": staff.may("warning.manage"),
     }
