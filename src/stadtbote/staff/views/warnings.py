@@ -29,7 +29,7 @@ OUTCOMES: dict[str, Any] = {
     Outcome.NOT_ACTUAL: gettext_lazy("exercise or test"),
     Outcome.EXPIRED: gettext_lazy("already expired"),
 }
-KINDS = {
+KINDS: dict[str, Any] = {
     SourceKind.DWD: gettext_lazy("Deutscher Wetterdienst (CAP feed)"),
     SourceKind.BUND: gettext_lazy(
         "warnung.bund.de (MoWaS, KATWARN, BIWAPP, DWD, flood centres, police)"
@@ -37,7 +37,7 @@ KINDS = {
     SourceKind.FEED: gettext_lazy("CAP document or Atom feed"),
     SourceKind.PUSH: gettext_lazy("Pushed to the API by a warning system"),
 }
-CAP_SEVERITIES = {
+CAP_SEVERITIES: dict[str, Any] = {
     "Extreme": gettext_lazy("extreme"),
     "Severe": gettext_lazy("severe"),
     "Moderate": gettext_lazy("moderate"),
