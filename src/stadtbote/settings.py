@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "stadtbote.reports",
     "stadtbote.audit",
     "stadtbote.cap",
+    "stadtbote.assistant",
     "stadtbote.staff",
     "stadtbote.web",
     "stadtbote.ops",

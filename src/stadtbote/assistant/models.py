@@ -1,0 +1,58 @@
+"""The town's knowledge: pages the assistant answers from, and the town's own synonyms."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from stadtbote.tenants.models import Municipality
+
+
+class Origin(models.TextChoices):
+    IMPORT = "import", "Imported (kb import)"
+    STAFF = "staff", "Written by staff"
+    MESSAGE = "message", "A published message"
+    CATEGORY = "category", "A report category"
+    CONTACT = "contact", "Office hours and contacts"
+    ANSWER = "answer", "An answer to an inquiry"
+
+
+class Entry(models.Model):
+    """One page of the knowledge base. ``url`` is where citizens read it in full: every answer
+    cites it, so it identifies the entry within the town."""
+
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=500)
+    title = models.CharField(max_length=300)
+    body = models.TextField(help_text="Markdown; '## ' headings start the passages")
+    language = models.CharField(max_length=8, default="de")
+    tags = models.JSONField(default=list, blank=True)
+    translation_of = models.CharField(max_length=500, blank=True)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.STAFF)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "url"], name="kb_entry_unique_url"),
+        ]
+        indexes = [models.Index(fields=["tenant", "updated_at"], name="kb_entry_recent")]
+        verbose_name_plural = "entries"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Synonym(models.Model):
+    """A word citizens use for what the pages call otherwise ("perso" → "personalausweis")."""
+
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    term = models.CharField(max_length=100)
+    expansions = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "term"], name="kb_synonym_unique_term"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term
