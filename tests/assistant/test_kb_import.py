@@ -14,7 +14,7 @@ from tests.ops.conftest import run
 
 SPERRMUELL = """---
 title: Sperrmüll anmelden
-url: https://www.musterstadt.example/buergerservice/sperrmuell
+url: https://kb.test.example/sperrmuell
 tags: [Abfall, Sperrmüll]
 language: de
 ---
@@ -23,7 +23,7 @@ Sperrmüll melden Sie online an.
 """
 AUSWEIS = """---
 title: Personalausweis beantragen
-url: https://www.musterstadt.example/buergerservice/personalausweis
+url: https://kb.test.example/personalausweis
 ---
 ## Gebühren
 37,00 € ab 24 Jahren.
@@ -41,7 +41,8 @@ def test_a_folder_of_pages_is_imported_with_its_synonyms(tenant, tmp_path):
     folder = write(tmp_path / "kb", {"sperrmuell.md": SPERRMUELL, "ausweis.md": AUSWEIS,
                                      "synonyms.yaml": "perso: [personalausweis]\n"})  # fmt: skip
     out = run("kb", "import", str(folder), "--tenant", "musterstadt")
-    assert "2 created" in out
+    assert "2 created" in out  # the demo's own pages are removed: the folder is the truth
+    assert Entry.objects.filter(tenant=tenant).count() == 2
     entry = Entry.objects.get(tenant=tenant, url__endswith="/sperrmuell")
     assert (entry.title, entry.language, entry.tags) == ("Sperrmüll anmelden", "de",
                                                          ["abfall", "sperrmüll"])  # fmt: skip
@@ -66,15 +67,16 @@ def test_a_reimport_updates_changed_pages_removes_missing_ones_and_keeps_staff_e
     assert "Von Hand" in Entry.objects.get(url__endswith="/personalausweis").body
     (folder / "sperrmuell.md").unlink()
     assert "1 removed" in run("kb", "import", str(folder), "--tenant", "musterstadt")
-    assert not Entry.objects.filter(url__endswith="/sperrmuell").exists()
+    assert not Entry.objects.filter(url="https://kb.test.example/sperrmuell").exists()
 
 
 def test_one_bad_file_stops_the_import_and_changes_nothing(tenant, tmp_path):
     folder = write(tmp_path / "kb", {"sperrmuell.md": SPERRMUELL,
                                      "kaputt.md": "---\ntitle: [unclosed\n---\n"})  # fmt: skip
+    before = list(Entry.objects.order_by("url").values_list("url", "updated_at"))
     with pytest.raises(CommandError, match=r"kaputt\.md"):
         run("kb", "import", str(folder), "--tenant", "musterstadt")
-    assert not Entry.objects.exists()
+    assert list(Entry.objects.order_by("url").values_list("url", "updated_at")) == before
 
 
 def test_two_files_with_one_url_are_refused(tenant, tmp_path):
@@ -102,3 +104,10 @@ def test_malformed_pages_are_refused_with_the_reason(text, problem):
 def test_an_unknown_town_is_refused(db, tmp_path):
     with pytest.raises(CommandError, match="no municipality"):
         run("kb", "import", str(tmp_path), "--tenant", "atlantis")
+
+
+def test_the_demo_town_comes_with_its_knowledge_base_in_german_and_english(tenant):
+    pages = Entry.objects.filter(tenant=tenant)
+    assert pages.filter(language="de").count() >= 40
+    assert pages.filter(language="en").count() >= 12
+    assert Synonym.objects.get(tenant=tenant, term="perso").expansions

@@ -6,6 +6,7 @@ import os
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -55,6 +56,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             )
     _load_reports_setup(tenant)
     _load_message_templates(tenant)
+    _load_knowledge_base(tenant)
     _load_warning_sources(tenant)
     password = os.environ.get("STADTBOTE_DEMO_PASSWORD")
     User = get_user_model()
@@ -81,6 +83,16 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
             "Staff users have no password; set one with: stadtbote changepassword admin@musterstadt.example"
         )
     return tenant
+
+
+def _load_knowledge_base(tenant: Municipality) -> None:
+    """The assistant's demo pages (invented, for the fictional Musterstadt): imported like a
+    town's own folder, so pages staff edited in the demo stay as they are."""
+    from stadtbote.assistant import kb
+    from stadtbote.assistant.kb_files import read_folder, read_synonyms
+
+    folder = Path(kb.__file__).resolve().parent / "demo_kb"
+    kb.import_pages(tenant, read_folder(folder), read_synonyms(folder / "synonyms.yaml"))
 
 
 def _load_message_templates(tenant: Municipality) -> None:
