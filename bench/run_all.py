@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, tuple[str, bool, int]] = {
     "message_page": ("message_page.py", True, 420),
     "staff_queue": ("staff_queue.py", True, 300),
     "cap_relay": ("cap_relay.py", True, 420),
+    "assistant_search": ("assistant_search.py", False, 300),
 }
 
 

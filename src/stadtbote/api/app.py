@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from stadtbote.api import cap, errors, messages, public, reports, subscribers
+from stadtbote.api import assistant, cap, errors, messages, public, reports, subscribers
 
 api = NinjaAPI(
     title="Stadtbote API",
@@ -19,3 +19,4 @@ api.add_router("", subscribers.router)
 api.add_router("", public.router)
 api.add_router("", reports.router)
 api.add_router("", cap.router)
+api.add_router("", assistant.router)

@@ -56,3 +56,43 @@ class Synonym(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class Disclosure(models.Model):
+    """The notice that the citizen is talking to an AI system (EU AI Act Art. 50), each
+    version and language as it was shown, so it can be shown what anyone was told."""
+
+    version = models.CharField(max_length=40)
+    language = models.CharField(max_length=8)
+    text = models.TextField()
+    first_shown_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "language"], name="disclosure_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.language})"
+
+
+class Question(models.Model):
+    """One question and what the assistant did with it, for quality review; deleted after
+    ``RETENTION`` (service.py). No name, address or account: only what was typed."""
+
+    tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=1000)
+    language = models.CharField(max_length=8)
+    answered = models.BooleanField()
+    refusal = models.CharField(max_length=12, blank=True)
+    confidence = models.FloatField(default=0.0)
+    sources = models.JSONField(default=list, blank=True)
+    disclosure = models.CharField(max_length=40)
+    helpful = models.BooleanField(null=True, blank=True)  # the citizen's thumbs up/down
+    asked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-asked_at"], name="kb_question_recent")]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -26,12 +26,14 @@ def worker_argv(interval: float) -> list[str]:
 def upkeep() -> None:
     from django.db import close_old_connections
 
+    from stadtbote.assistant import service as assistant
     from stadtbote.cap import poll
     from stadtbote.delivery import maintenance, reminders
     from stadtbote.reports import escalation
 
     close_old_connections()
-    maintenance.run_due(jobs={**maintenance.JOBS, **escalation.JOBS, **reminders.JOBS, **poll.JOBS})
+    jobs = {**maintenance.JOBS, **escalation.JOBS, **reminders.JOBS, **poll.JOBS}
+    maintenance.run_due(jobs={**jobs, **assistant.JOBS})
 
 
 class Command(BaseCommand):

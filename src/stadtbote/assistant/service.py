@@ -1,0 +1,185 @@
+"""Answering a citizen's question from the town's own pages (the embedded mode): danger to
+life first, then what the assistant may not answer, then a search; below the confidence
+threshold it says so plainly and offers to pass the question to staff. Every answer names its
+sources, and every answer carries the notice that an AI system is speaking."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from stadtbote.assistant import safety
+from stadtbote.assistant.index import Hit, Index, confidence
+from stadtbote.assistant.models import Disclosure, Entry, Question, Synonym
+from stadtbote.assistant.text import Synonyms
+from stadtbote.tenants.models import Municipality
+
+# Below this the best page is not trusted to answer (chosen on the demo's development set:
+# `stadtbote assistant eval`, docs/benchmarks.md).
+THRESHOLD = 0.5
+MAX_ANSWER_CHARS = 700
+MAX_SOURCES = 3
+RETENTION = timedelta(days=30)
+DISCLOSURE_VERSION = "2026-11-27"
+LANGUAGES = ("de", "en")
+
+
+@dataclass
+class Answer:
+    answer: str
+    answered: bool
+    sources: list[dict[str, str]] = field(default_factory=list)
+    refusal: str = ""
+    confidence: float = 0.0
+    disclosure: str = ""
+
+
+def disclosure(language: str) -> str:
+    with translation.override(language):
+        return _(
+            "You are talking to an automated assistant (an AI system). It answers from the "
+            "town's web pages and names them; it can be wrong and decides nothing. For "
+            "anything binding, ask the town's staff."
+        )
+
+
+def record_disclosure(language: str) -> None:
+    Disclosure.objects.get_or_create(
+        version=DISCLOSURE_VERSION, language=language, defaults={"text": disclosure(language)}
+    )
+
+
+# -- the knowledge, per town, rebuilt when it changes -----------------------------------------
+
+_lock = threading.Lock()
+_built: dict[int, tuple[tuple[object, ...], Index, Synonyms]] = {}
+
+
+def knowledge(tenant: Municipality) -> tuple[Index, Synonyms]:
+    """The town's index and synonyms; one cheap query tells whether they are still current."""
+    state = Entry.objects.filter(tenant=tenant).aggregate(n=Count("id"), at=Max("updated_at"))
+    words = Synonym.objects.filter(tenant=tenant).aggregate(n=Count("id"), last=Max("id"))
+    version = (state["n"], state["at"], words["n"], words["last"])
+    cached = _built.get(tenant.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    with _lock:  # one build per town at a time; the others wait and take it
+        cached = _built.get(tenant.pk)
+        if cached is not None and cached[0] == version:
+            return cached[1], cached[2]
+        index = Index.from_pages(Entry.objects.filter(tenant=tenant).order_by("pk"))
+        synonyms = Synonyms({s.term: s.expansions for s in Synonym.objects.filter(tenant=tenant)})
+        _built[tenant.pk] = (version, index, synonyms)
+        return index, synonyms
+
+
+# -- answering ---------------------------------------------------------------------------------
+
+
+def ask(tenant: Municipality, question: str, language: str) -> Answer:
+    language = language if language in LANGUAGES else tenant.default_language
+    question = " ".join(question.split())[:1000]
+    with translation.override(language):
+        answer = _answer(tenant, question, language)
+    answer.disclosure = disclosure(language)
+    record_disclosure(language)
+    Question.objects.create(
+        tenant=tenant,
+        text=question,
+        language=language,
+        answered=answer.answered,
+        refusal=answer.refusal,
+        confidence=answer.confidence,
+        sources=answer.sources,
+        disclosure=DISCLOSURE_VERSION,
+    )
+    return answer
+
+
+def _answer(tenant: Municipality, question: str, language: str) -> Answer:
+    kind = safety.refusal(question)
+    if kind is not None:
+        return Answer(REFUSALS[kind](), answered=False, refusal=str(kind))
+    index, synonyms = knowledge(tenant)
+    hits = index.search(question, language, synonyms, k=5)
+    sure = confidence(hits)
+    if sure < THRESHOLD:
+        return Answer(
+            _(
+                "I could not find a reliable answer to this in the town's pages. I can pass "
+                "your question to the town's staff; they answer within 24 hours."
+            ),
+            answered=False,
+            confidence=sure,
+            sources=_sources(hits[:2]) if sure > 0 else [],
+        )
+    return Answer(_extract(hits[0]), answered=True, confidence=sure, sources=_sources(hits))
+
+
+def _extract(hit: Hit) -> str:
+    """The best passage itself, shortened at a sentence: only the town's words, nothing made
+    up (the generative mode, where configured, must keep to them too)."""
+    text = " ".join(line.strip() for line in hit.passage.text.splitlines() if line.strip())
+    if len(text) > MAX_ANSWER_CHARS:
+        cut = text[:MAX_ANSWER_CHARS]
+        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+        text = (cut[: end + 1] if end > MAX_ANSWER_CHARS // 3 else cut.rstrip()) + " …"
+    heading = hit.passage.heading
+    return f"{hit.passage.title}{f' – {heading}' if heading else ''}: {text}"
+
+
+def _sources(hits: list[Hit]) -> list[dict[str, str]]:
+    """The pages the answer comes from: the best, and others nearly as good."""
+    if not hits:
+        return []
+    found: dict[str, dict[str, str]] = {}
+    for hit in hits:
+        if hit.score < 0.6 * hits[0].score or len(found) >= MAX_SOURCES:
+            break
+        found.setdefault(hit.passage.url, {"title": hit.passage.title, "url": hit.passage.url})
+    return list(found.values())
+
+
+REFUSALS = {
+    safety.Refusal.EMERGENCY: lambda: _(
+        "This sounds like an emergency. Call 112 now (fire brigade, ambulance) or 110 "
+        "(police). I cannot send help."
+    ),
+    safety.Refusal.CRISIS: lambda: _(
+        "You are not alone. Talk to someone now: the Telefonseelsorge is there day and night, "
+        "free of charge, on 0800 111 0 111 or 0800 111 0 222. In acute danger call 112."
+    ),
+    safety.Refusal.PERSONAL: lambda: _(
+        "I cannot look into your own case. The town's staff can: I can pass your question to "
+        "them, or contact the office that handles your matter."
+    ),
+    safety.Refusal.LEGAL: lambda: _(
+        "I cannot give legal advice. A lawyer, a consumer advice centre or a tenants' "
+        "association can; I can tell you which office of the town is responsible."
+    ),
+    safety.Refusal.POLITICAL: lambda: _(
+        "I do not answer political questions. The council's decisions and minutes are public "
+        "in the town's council information system."
+    ),
+}
+
+
+def purge_old_questions(now: datetime | None = None) -> int:
+    """Questions are kept for quality review only as long as ``RETENTION``."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted, _details = Question.objects.filter(asked_at__lt=cutoff).delete()
+    return deleted
+
+
+JOBS = {"assistant_retention": (timedelta(hours=1), purge_old_questions)}
+
+
+def inquiry_url(tenant: Municipality) -> str | None:
+    """Where a question goes to the town's staff. Until inquiries become cases in the staff
+    queues (the next step of this capability), that is the town's contact address."""
+    return f"mailto:{tenant.contact_email}" if tenant.contact_email else None
