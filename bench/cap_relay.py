@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from fanout_webpush import SEED, prepare  # the same demo town, subscribers and API key
 from harness import (
     Stack,
     State,
@@ -46,7 +47,6 @@ from harness import (
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-SEED = 1
 # Generous box around the demo town (Lippstadt): every subscriber is in the warned area.
 RING = [(51.60, 8.20), (51.60, 8.50), (51.75, 8.50), (51.75, 8.20), (51.60, 8.20)]
 HEADLINE = "Großbrand in Lippstadt: Rauchentwicklung"
@@ -92,20 +92,6 @@ def post_cap(base: str, token: str, body: bytes) -> tuple[int, str]:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return response.status, response.read().decode()
-
-
-def prepare(push_url: str, count: int, tokens: dict[str, str]):
-    def run(state: State) -> None:
-        state.stadtbote("migrate", "--noinput")
-        state.stadtbote(
-            "demo", "--subscribers", str(count), "--push-endpoint", push_url, "--seed", str(SEED)
-        )
-        out = state.stadtbote(
-            "apikey", "create", "--tenant", "musterstadt", "--role", "publisher", "--name", "bench"
-        )
-        tokens["token"] = out.strip().splitlines()[-1]
-
-    return run
 
 
 def run_once(state: State, token: str, n: int, push_port: int, path: str) -> dict[str, Any]:
@@ -194,10 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         template = states.template(
             "cap", prepare(f"http://127.0.0.1:{push_port}", args.subscribers, tokens), env
         )
+        token = tokens[template.var_dir.name]
         for round_ in range(args.repeat):
             for path in ("cap", "api"):
                 state = states.copy(template, f"{path}-{round_}")
-                results.append(run_once(state, tokens["token"], args.subscribers, push_port, path))
+                results.append(run_once(state, token, args.subscribers, push_port, path))
     finally:
         states.cleanup()
     print()

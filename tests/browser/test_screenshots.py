@@ -163,7 +163,7 @@ def test_screenshots_of_an_official_warning(browser: Browser, live_server, tenan
 
     from stadtbote.cap.alert import Alert, Area, Info
     from stadtbote.cap.relay import relay
-    from tests.staff.conftest import current_code
+    from tests.browser.fixtures import staff_sign_in
 
     ring = [(8.33, 51.66), (8.36, 51.66), (8.36, 51.68), (8.33, 51.68), (8.33, 51.66)]
     info = Info(language="de-DE", categories=["Fire"], event="Gefahreninformation",
@@ -181,7 +181,7 @@ def test_screenshots_of_an_official_warning(browser: Browser, live_server, tenan
     user = get_user_model().objects.get(username="admin@musterstadt.example")
     user.set_password("Screenshot-2026")
     user.save()
-    device = TOTPDevice.objects.create(user=user, name="Handy", confirmed=True)
+    TOTPDevice.objects.create(user=user, name="Handy", confirmed=True)
     phone = browser.new_context(
         base_url=live_server.url, viewport=SIZES["phone"], locale="de-DE", device_scale_factor=1
     )
@@ -193,14 +193,7 @@ def test_screenshots_of_an_official_warning(browser: Browser, live_server, tenan
         page.goto(f"/musterstadt/messages/{handled.message_id}")
         shoot(page, "warning-phone")
         page = desktop.new_page()
-        page.goto("/musterstadt/staff/login?next=/musterstadt/staff/warnings/")
-        page.locator("#username").fill(user.username)
-        page.locator("#password").fill("Screenshot-2026")
-        page.locator("#password").press("Enter")
-        page.wait_for_url("**/staff/verify?**")
-        page.locator("#code").fill(current_code(device))
-        page.locator("#code").press("Enter")
-        page.wait_for_url("**/staff/warnings/")
+        staff_sign_in(page, user.username, "Screenshot-2026", "/musterstadt/staff/warnings/")
         shoot(page, "staff-warnings-desktop")
     finally:
         phone.close()

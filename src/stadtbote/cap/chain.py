@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from stadtbote.cap.alert import Alert
 from stadtbote.cap.models import ReceivedAlert
 from stadtbote.messages.models import Message, MessageStatus
+from stadtbote.messages.service import MAX_VERSIONS, earlier_versions
 from stadtbote.tenants.models import Municipality
 
-MAX_VERSIONS = 100  # a chain longer than this is a loop or an attack
 MAX_KEY = 300  # ReceivedAlert.key
 # warnung.bund.de prefixes the identifiers of what it relays; without them, a DWD warning polled
 # there and at the DWD is recognised as one.
@@ -86,7 +85,7 @@ def find(tenant: Municipality, alert: Alert) -> Chain:
     ids = [m for key, sender, m in rows if (key, sender_domain(sender)) in wanted]
     if not ids:
         return Chain()
-    root_id = _root(ids[0])
+    root_id = ([ids[0], *earlier_versions(ids[0])])[-1]
     # Locked until the relay's transaction ends: concurrent versions of this warning queue.
     root = Message.objects.select_for_update().filter(pk=root_id).first()
     if root is None:
@@ -102,15 +101,6 @@ def find(tenant: Municipality, alert: Alert) -> Chain:
         frontier = [m.pk for m in newer]
     versions.sort(key=lambda m: m.created_at)
     return Chain(versions[:MAX_VERSIONS])
-
-
-def _root(message_id: UUID) -> UUID:
-    seen: list[UUID] = []
-    current: UUID | None = message_id
-    while current is not None and current not in seen and len(seen) < MAX_VERSIONS:
-        seen.append(current)
-        current = Message.objects.filter(pk=current).values_list("replaces_id", flat=True).first()
-    return seen[-1]
 
 
 def superseded(tenant: Municipality, key: str, now: datetime) -> bool:

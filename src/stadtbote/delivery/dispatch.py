@@ -11,6 +11,7 @@ from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.delivery.fanout import start_job
 from stadtbote.delivery.models import OPEN_STATUSES, Delivery, DeliveryJob, JobStatus, Kind, Status
 from stadtbote.messages.models import Message, MessageStatus
+from stadtbote.messages.service import earlier_versions
 
 
 def submit(message: Message) -> None:
@@ -104,18 +105,11 @@ def cancel(message: Message) -> int:
     return stopped
 
 
-MAX_VERSIONS = 100  # an update chain longer than this is a loop or an attack
-
-
 def _retire_earlier_versions(message: Message) -> int:
     """The versions an update replaced go with it, quietly: the all-clear of the latest one
     reaches everyone who got them (an update reaches the same people), and telling them once
     per version would be one alarm too many. Returns how many open deliveries were stopped."""
-    earlier: list[object] = []
-    current = message.replaces_id
-    while current is not None and current not in earlier and len(earlier) < MAX_VERSIONS:
-        earlier.append(current)
-        current = Message.objects.filter(pk=current).values_list("replaces_id", flat=True).first()
+    earlier = earlier_versions(message.pk)
     if not earlier:
         return 0
     Message.objects.filter(

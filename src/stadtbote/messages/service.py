@@ -200,3 +200,16 @@ def is_current(message: Message, now: datetime | None = None) -> bool:
     return message.status == MessageStatus.PUBLISHED and (
         message.expires_at is None or message.expires_at > now
     )
+
+
+MAX_VERSIONS = 100  # an update chain longer than this is a loop or an attack
+
+
+def earlier_versions(message_id: uuid.UUID) -> list[uuid.UUID]:
+    """The messages ``message_id`` replaced, newest first, back to the first version."""
+    found: list[uuid.UUID] = []
+    current = Message.objects.filter(pk=message_id).values_list("replaces_id", flat=True).first()
+    while current is not None and current not in found and len(found) < MAX_VERSIONS:
+        found.append(current)
+        current = Message.objects.filter(pk=current).values_list("replaces_id", flat=True).first()
+    return found

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from stadtbote.audit import log as audit
 from stadtbote.cap.models import LEVELS, Outcome, ReceivedAlert, SourceKind, WarningSource
+from stadtbote.cap.relay import CAP_LEVELS
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page
 
@@ -37,19 +38,16 @@ KINDS: dict[str, Any] = {
     SourceKind.FEED: gettext_lazy("CAP document or Atom feed"),
     SourceKind.PUSH: gettext_lazy("Pushed to the API by a warning system"),
 }
-CAP_SEVERITIES: dict[str, Any] = {
-    "Extreme": gettext_lazy("extreme"),
-    "Severe": gettext_lazy("severe"),
-    "Moderate": gettext_lazy("moderate"),
-    "Minor": gettext_lazy("minor"),
-    "Unknown": gettext_lazy("unknown"),
-}
 LEVEL_LABELS = {
     "": gettext_lazy("never"),
     "minor": gettext_lazy("minor"),
     "moderate": gettext_lazy("moderate"),
     "severe": gettext_lazy("severe"),
     "extreme": gettext_lazy("extreme"),
+}
+# A received warning's CAP severity, in the words of the level the relay gives it.
+CAP_SEVERITIES: dict[str, Any] = {
+    cap: LEVEL_LABELS.get(level, gettext_lazy("unknown")) for cap, level in CAP_LEVELS.items()
 }
 
 
