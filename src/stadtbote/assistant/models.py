@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 
@@ -81,6 +83,9 @@ class Question(models.Model):
     ``RETENTION`` (service.py). No name, address or account: only what was typed."""
 
     tenant = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    # What the asker's app holds to rate the answer or pass it to staff: not guessable, so
+    # nobody else can rate or forward another person's question.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     text = models.CharField(max_length=1000)
     language = models.CharField(max_length=8)
     answered = models.BooleanField()
@@ -89,6 +94,12 @@ class Question(models.Model):
     sources = models.JSONField(default=list, blank=True)
     disclosure = models.CharField(max_length=40)
     helpful = models.BooleanField(null=True, blank=True)  # the citizen's thumbs up/down
+    # Staff looked at it in the review list (and fixed the knowledge, or found nothing to fix).
+    reviewed = models.BooleanField(default=False)
+    # The inquiry case it became, if the citizen passed it to staff.
+    case = models.ForeignKey(
+        "reports.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     asked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

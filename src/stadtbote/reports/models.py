@@ -19,6 +19,15 @@ class Department(models.Model):
     name = models.JSONField(help_text='Per language, e.g. {"de": "Tiefbauamt"}')
     email = models.EmailField(blank=True, help_text="Reminders go here.")
     head_email = models.EmailField(blank=True, help_text="Breaches of the service level go here.")
+    # Where citizens find the office: shown on the town's contacts page and indexed for the
+    # assistant, so "when is the Bürgerbüro open?" is answered from the town's own data.
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    public_email = models.EmailField(blank=True, help_text="Shown to citizens")
+    opening_hours = models.JSONField(
+        default=dict, blank=True, help_text='Per language, e.g. {"de": "Mo–Fr 8–12 Uhr"}'
+    )
+    public = models.BooleanField(default=False, help_text="Listed on the contacts page")
 
     class Meta:
         constraints = [
@@ -27,6 +36,13 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class CategoryKind(models.TextChoices):
+    REPORT = "report", "A problem at a place (Open311 service)"
+    # Questions for the town's staff: the same queues, deadlines and statistics as reports,
+    # but never public, never on a map and not an Open311 service.
+    INQUIRY = "inquiry", "A question for staff"
 
 
 class Category(models.Model):
@@ -53,6 +69,9 @@ class Category(models.Model):
     )
     active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(
+        max_length=10, choices=CategoryKind.choices, default=CategoryKind.REPORT
+    )
 
     class Meta:
         ordering = ["position", "slug"]
@@ -98,6 +117,8 @@ class Case(models.Model):
     created_by_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The citizen's language, for the answer's e-mail and push (an inquiry is answered in it).
+    language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     first_response_due = models.DateTimeField()
