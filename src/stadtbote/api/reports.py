@@ -20,7 +20,7 @@ from stadtbote.api.views import cached_json, client_ip, tenant_or_404
 from stadtbote.core.errors import NotFound, RateLimited
 from stadtbote.core.ratelimit import allow
 from stadtbote.reports import following, media, photos, service, stats
-from stadtbote.reports.models import Case, CasePhoto, Category
+from stadtbote.reports.models import Case, CasePhoto, Category, CategoryKind
 from stadtbote.reports.states import open311_status
 
 router = Router(tags=["reports"])
@@ -66,7 +66,7 @@ def categories(request: HttpRequest, tenant: str, lang: str | None = None) -> li
             "questions": c.questions,
             "first_response_hours": c.first_response_hours,
         }
-        for c in Category.objects.filter(tenant=t, active=True)
+        for c in Category.objects.filter(tenant=t, active=True, kind=CategoryKind.REPORT)
     ]
 
 
@@ -201,7 +201,10 @@ def photo_file(
 def _case(tenant: str, report_id: str) -> Case:
     t = tenant_or_404(tenant)
     try:
-        return Case.objects.select_related("category", "tenant").get(tenant=t, public_id=report_id)
+        # Inquiries have their own endpoint and nobody but the asker follows them.
+        return Case.objects.select_related("category", "tenant").get(
+            tenant=t, public_id=report_id, category__kind=CategoryKind.REPORT
+        )
     except (Case.DoesNotExist, ValueError, ValidationError):  # malformed ids: ValidationError
         raise NotFound("no such report") from None
 

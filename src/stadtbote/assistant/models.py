@@ -88,6 +88,9 @@ class Question(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     text = models.CharField(max_length=1000)
     language = models.CharField(max_length=8)
+    # What the citizen was shown: the review needs it, and the chat shows the conversation
+    # again after a reload (the answer is the town's own text, no personal data).
+    answer = models.TextField(blank=True)
     answered = models.BooleanField()
     refusal = models.CharField(max_length=12, blank=True)
     confidence = models.FloatField(default=0.0)

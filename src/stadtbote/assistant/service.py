@@ -37,6 +37,8 @@ class Answer:
     refusal: str = ""
     confidence: float = 0.0
     disclosure: str = ""
+    # The stored question's public id: the asker rates the answer or passes it on with it.
+    question: Question | None = None
 
 
 def disclosure(language: str) -> str:
@@ -88,10 +90,11 @@ def ask(tenant: Municipality, question: str, language: str) -> Answer:
         answer = _answer(tenant, question, language)
     answer.disclosure = disclosure(language)
     record_disclosure(language)
-    Question.objects.create(
+    answer.question = Question.objects.create(
         tenant=tenant,
         text=question,
         language=language,
+        answer=answer.answer,
         answered=answer.answered,
         refusal=answer.refusal,
         confidence=answer.confidence,
@@ -177,9 +180,3 @@ def purge_old_questions(now: datetime | None = None) -> int:
 
 
 JOBS = {"assistant_retention": (timedelta(hours=1), purge_old_questions)}
-
-
-def inquiry_url(tenant: Municipality) -> str | None:
-    """Where a question goes to the town's staff. Until inquiries become cases in the staff
-    queues (the next step of this capability), that is the town's contact address."""
-    return f"mailto:{tenant.contact_email}" if tenant.contact_email else None

@@ -63,7 +63,7 @@ def create(request: HttpRequest, fmt: str) -> HttpResponse:
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code was not provided")
-    if not Category.objects.filter(tenant=tenant, slug=code, active=True).exists():
+    if not Category.objects.filter(tenant=tenant, slug=code, active=True, kind="report").exists():
         raise Open311Error(404, f"service_code {code!r} was not found")
     description = data.get("description") or ""
     if len(description) > MAX_DESCRIPTION:
@@ -159,9 +159,10 @@ def _when(request: HttpRequest, name: str) -> datetime | None:
 
 
 def _published(tenant_id: int):
-    return Case.objects.filter(tenant_id=tenant_id, published=True).select_related(
-        "category", "department", "tenant"
-    )
+    # Questions to staff (inquiries) are never public, whatever a moderator clicked.
+    return Case.objects.filter(
+        tenant_id=tenant_id, published=True, category__kind="report"
+    ).select_related("category", "department", "tenant")
 
 
 @require_GET

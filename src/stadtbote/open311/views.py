@@ -102,14 +102,16 @@ def _service(c: Category, tenant: Municipality) -> dict[str, Any]:
 @_handled
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
     tenant = jurisdiction(request)
-    items = [_service(c, tenant) for c in Category.objects.filter(tenant=tenant, active=True)]
+    # Inquiries (questions to staff) are not an Open311 service: they have no place.
+    reportable = Category.objects.filter(tenant=tenant, active=True, kind="report")
+    items = [_service(c, tenant) for c in reportable]
     return respond("services", items, fmt)
 
 
 @_handled
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     tenant = jurisdiction(request)
-    category = Category.objects.filter(tenant=tenant, slug=code, active=True).first()
+    category = Category.objects.filter(tenant=tenant, slug=code, active=True, kind="report").first()
     if category is None:
         raise Open311Error(404, f"service_code {code!r} was not found")
     attributes = []

@@ -134,6 +134,13 @@ CATEGORIES: list[dict[str, Any]] = [
     {"slug": "feedback-lange-strasse", "department": "buergerbuero", "group": {"de": "Projekte", "en": "Projects"},
      "name": {"de": "Rückmeldung zum Umbau Lange Straße", "en": "Feedback on the Lange Straße works"},
      "questions": [], "duplicate_radius_m": 0},
+    # Questions for staff (from the assistant or asked directly): the same 24-hour promise as
+    # reports, handled by the Bürgerbüro, never public.
+    {"slug": "frage", "department": "buergerbuero", "kind": "inquiry",
+     "group": {"de": "Fragen", "en": "Questions"},
+     "name": {"de": "Frage an die Stadt", "en": "Question to the town"}, "questions": [],
+     "first_response_hours": 24, "first_response_clock": "calendar",
+     "resolve_hours": 5 * 8, "resolve_clock": "working"},
 ]  # fmt: skip
 
 # Frequent public answers (reply templates); placeholders are filled from the case.

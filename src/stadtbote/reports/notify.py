@@ -15,7 +15,15 @@ from django.utils.translation import pgettext_lazy
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.reports import following
-from stadtbote.reports.models import CaseEvent, CaseNotice, EventKind, Follower, NoticeStatus
+from stadtbote.reports.models import (
+    Case,
+    CaseEvent,
+    CaseNotice,
+    CategoryKind,
+    EventKind,
+    Follower,
+    NoticeStatus,
+)
 from stadtbote.subscribers.models import Channel, ChannelStatus, ChannelType
 from stadtbote.subscribers.tasks import from_address
 
@@ -171,6 +179,13 @@ def _failed_all(notices: list[CaseNotice], reason: str) -> list[int]:
 def headline(event: CaseEvent) -> str:
     """What changed, in the active language, for a push title or a mail's first line."""
     number = event.case.number
+    if is_inquiry(event.case):
+        if event.kind == EventKind.STATUS:
+            return _("Your question %(number)s: %(status)s") % {
+                "number": number,
+                "status": STATUS_WORDS[event.new_status],
+            }
+        return _("Your question %(number)s: the answer") % {"number": number}
     if event.kind == EventKind.STATUS:
         return _("Report %(number)s: %(status)s") % {
             "number": number,
@@ -181,17 +196,33 @@ def headline(event: CaseEvent) -> str:
     return _("Report %(number)s: new answer") % {"number": number}
 
 
+def is_inquiry(case: Case) -> bool:
+    return case.category.kind == CategoryKind.INQUIRY
+
+
 def _mail(notice: CaseNotice) -> EmailMessage:
     event = notice.event
     case = event.case
     tenant = case.tenant
-    with translation.override(tenant.default_language):
-        category = case.category.name.get(tenant.default_language) or case.category.slug
-        lines = [
-            _("Your report %(number)s (%(category)s)")
-            % {"number": case.number, "category": category},
-            "",
-        ]
+    # A question is answered in the language it was asked in.
+    language = case.language or tenant.default_language
+    inquiry = is_inquiry(case)
+    with translation.override(language):
+        category = case.category.name.get(language) or case.category.slug
+        if inquiry:
+            lines = [
+                _("Your question %(number)s to %(town)s")
+                % {"number": case.number, "town": tenant.name},
+                "",
+                case.description[:300],
+                "",
+            ]
+        else:
+            lines = [
+                _("Your report %(number)s (%(category)s)")
+                % {"number": case.number, "category": category},
+                "",
+            ]
         if event.kind == EventKind.STATUS:
             lines.append(_("New status: %(status)s") % {"status": STATUS_WORDS[event.new_status]})
         elif event.kind == EventKind.MERGED:
@@ -206,12 +237,15 @@ def _mail(notice: CaseNotice) -> EmailMessage:
             "",
             _("Thank you for helping %(town)s.") % {"town": tenant.name},
             "",
-            _("No more mails about this report: %(link)s") % {"link": stop},
+            _("No more mails about this question: %(link)s") % {"link": stop}
+            if inquiry
+            else _("No more mails about this report: %(link)s") % {"link": stop},
         ]
-        subject = _("[%(town)s] Report %(number)s: update") % {
-            "town": tenant.name,
-            "number": case.number,
-        }
+        subject = (
+            _("[%(town)s] Your question %(number)s: update")
+            if inquiry
+            else _("[%(town)s] Report %(number)s: update")
+        ) % {"town": tenant.name, "number": case.number}
     return EmailMessage(
         subject,
         "\n".join(lines),

@@ -18,7 +18,7 @@ from stadtbote.core.errors import InvalidInput
 from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.geo import service as geo
 from stadtbote.reports import answers, holidays_de, sla, stats
-from stadtbote.reports.models import Case, CaseEvent, Category, EventKind, Follower
+from stadtbote.reports.models import Case, CaseEvent, Category, CategoryKind, EventKind, Follower
 from stadtbote.reports.states import OPEN, CaseStatus, answers_the_reporter, transition
 from stadtbote.tenants.models import ApiKey, Municipality, StaffMembership
 
@@ -50,7 +50,7 @@ def create_case(
     """Check a report and open a case; the reporter (if they left an address) follows it."""
     now = now or timezone.now()
     category = Category.objects.filter(
-        tenant=tenant, slug=str(data.get("category") or ""), active=True
+        tenant=tenant, slug=str(data.get("category") or ""), active=True, kind=CategoryKind.REPORT
     ).first()
     if category is None:
         raise InvalidInput("no such category", field="category", code="unknown_category")
@@ -89,15 +89,20 @@ def create_case(
         "first_response_due": sla.due(now, first, work),
         "resolve_due": sla.due(now, resolve, work),
     }
-    for _ in range(NUMBER_RETRIES):
-        try:
-            return _insert(fields, "app" if key else "citizen")
-        except IntegrityError:  # another report took the same number in the same instant
-            continue
-    return _insert(fields, "app" if key else "citizen")
+    return insert_numbered(fields, "app" if key else "citizen")
 
 
 NUMBER_RETRIES = 4
+
+
+def insert_numbered(fields: dict[str, Any], actor_label: str) -> Case:
+    """Store a checked case under the town's next free number."""
+    for _ in range(NUMBER_RETRIES):
+        try:
+            return _insert(fields, actor_label)
+        except IntegrityError:  # another case took the same number in the same instant
+            continue
+    return _insert(fields, actor_label)
 
 
 def _insert(fields: dict[str, Any], actor_label: str) -> Case:

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from stadtbote.web.views import app, calendar, case_page, links, public, pwa, reporting, reports
+from stadtbote.web.views import (
+    app,
+    assistant,
+    calendar,
+    case_page,
+    links,
+    public,
+    pwa,
+    reporting,
+    reports,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -31,6 +41,9 @@ urlpatterns = [
     path("<slug:tenant>/reports/unfollow/<str:token>", case_page.unfollow, name="unfollow"),
     path("<slug:tenant>/reports/<uuid:report_id>", case_page.case_page, name="case"),
     path("<slug:tenant>/reports/<uuid:report_id>/follow", case_page.follow, name="follow"),
+    path("<slug:tenant>/assistant", assistant.chat, name="assistant"),
+    path("<slug:tenant>/assistant/inquiry", assistant.ask_staff, name="inquiry"),
+    path("<slug:tenant>/assistant/<str:question_id>/rate", assistant.rate, name="assistant-rate"),
     path("<slug:tenant>/start", app.onboarding, name="start"),
     path("<slug:tenant>/inbox", app.inbox, name="inbox"),
     path("<slug:tenant>/inbox/read", app.mark_read, name="read"),

@@ -156,8 +156,9 @@ def assign(request: HttpRequest, staff: Staff, number: int) -> HttpResponse:
 @staff_view("case.handle")
 def route(request: HttpRequest, staff: Staff, number: int) -> HttpResponse:
     def do(case: Case) -> None:
+        # A report needs a place and an inquiry is never public: each stays its own kind.
         category = Category.objects.filter(
-            tenant=staff.tenant, slug=request.POST.get("category", "")
+            tenant=staff.tenant, slug=request.POST.get("category", ""), kind=case.category.kind
         ).first()
         if category is None:
             raise Refused(_("Choose a category."), field="category")

@@ -184,7 +184,9 @@ def render_case(
         .order_by("user__username"),
         "categories": [
             (c.slug, text(c.name, lang, default))
-            for c in Category.objects.filter(tenant=staff.tenant, active=True)
+            for c in Category.objects.filter(
+                tenant=staff.tenant, active=True, kind=case.category.kind
+            )
         ],
         "duplicates": duplicates,
         "answers": _answers(case, lang, default),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from stadtbote.core import ratelimit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.reports import following
-from stadtbote.reports.models import Case, CaseEvent, CasePhoto, EventKind, Follower
+from stadtbote.reports.models import Case, CaseEvent, CasePhoto, CategoryKind, EventKind, Follower
 from stadtbote.reports.notify import STATUS_WORDS
 from stadtbote.tenants.models import Municipality
 from stadtbote.web.common import page, tenant_or_404
@@ -69,6 +69,8 @@ def _render(
         "following": following.follows(case, subscriber),
         "followed": request.GET.get("followed", ""),
         "errors": {},
+        # A question to staff: the asker follows it already, and nobody else should.
+        "inquiry": case.category.kind == CategoryKind.INQUIRY,
         **(extra or {}),
     }
     response = page(request, "web/case.html", t, context, status=context.pop("status_code", 200))
@@ -85,6 +87,8 @@ def case_page(request: HttpRequest, tenant: str, report_id: str) -> HttpResponse
 def follow(request: HttpRequest, tenant: str, report_id: str) -> HttpResponse:
     t = tenant_or_404(tenant)
     case = _case(t, report_id)
+    if case.category.kind == CategoryKind.INQUIRY and request.POST.get("stop") != "1":
+        raise Http404("only the asker follows a question")  # they may stop, nobody may join
     subscriber = current_subscriber(request, t)
     base = f"/{t.slug}/reports/{case.public_id}"
     if subscriber is not None:

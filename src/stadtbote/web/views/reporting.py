@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from stadtbote.core import ratelimit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.reports import following, media, photos, service
-from stadtbote.reports.models import Category
+from stadtbote.reports.models import Category, CategoryKind
 from stadtbote.reports.notify import STATUS_WORDS
 from stadtbote.tenants.models import Municipality
 from stadtbote.web.common import page, tenant_or_404
@@ -42,7 +42,7 @@ def categories(
     """Active categories grouped as the town groups them, with their questions (and what was
     answered and refused in the form being shown again)."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for c in Category.objects.filter(tenant=t, active=True):
+    for c in Category.objects.filter(tenant=t, active=True, kind=CategoryKind.REPORT):
         group = _text(c.group, lang, t.default_language) if c.group else _("Other")
         questions = sorted(
             (q for q in c.questions if q.get("variable", True)), key=lambda q: q.get("order", 0)
@@ -195,7 +195,7 @@ def report(request: HttpRequest, tenant: str) -> HttpResponse:
         message = _("Too many reports from your connection. Please try again in an hour.")
         return _form(request, t, errors={"report-form": message}, status=429)
     category = Category.objects.filter(
-        tenant=t, slug=request.POST.get("category", ""), active=True
+        tenant=t, slug=request.POST.get("category", ""), active=True, kind=CategoryKind.REPORT
     ).first()
     data: dict[str, Any] = {k: request.POST.get(k, "") for k in FIELDS}
     data["answers"] = _answers(request, category)
