@@ -110,6 +110,16 @@ def _with_calendar(ctx: dict[str, Any]) -> str:
     return "/musterstadt/"
 
 
+def _inquiry(ctx: dict[str, Any]) -> str:
+    from stadtbote.reports import inquiries, service
+
+    case = inquiries.open_inquiry(
+        ctx["tenant"], "Darf ich im Stadtpark grillen?", language="de", email="a@example.org"
+    )
+    service.reply(case, "Ja, auf der Grillwiese.", None)
+    return f"/musterstadt/reports/{case.public_id}?new=1"
+
+
 def _fixed(path: str) -> Callable[[dict[str, Any]], str]:
     return lambda ctx: path
 
@@ -137,6 +147,9 @@ PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "follow confirmation": _follow_link,
     "stop mails about a report": _unfollow_link,
     "offline page": _fixed("/musterstadt/offline"),
+    "assistant": _fixed("/musterstadt/assistant"),
+    "question to staff": _fixed("/musterstadt/assistant/inquiry"),
+    "an inquiry and its answer": _inquiry,
     "e-mail confirmation": _confirm,
     "invalid confirmation link": _fixed("/musterstadt/confirm/not-a-token"),
     "unsubscribe link": _fixed("/musterstadt/unsubscribe/not-a-token"),

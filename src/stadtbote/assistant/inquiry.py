@@ -75,10 +75,13 @@ def pass_to_staff(
     return case
 
 
-def inquiry_url(tenant: Municipality, question: Question | None = None) -> str | None:
+def inquiry_url(
+    tenant: Municipality, question: Question | None = None, *, base: str | None = None
+) -> str | None:
     """Where the citizen passes a question to staff: the app's inquiry page (with the question
-    filled in), or the town's contact address where it takes no inquiries."""
+    filled in), or the town's contact address where it takes no inquiries. Absolute for apps;
+    ``base=""`` gives the path for our own pages."""
     if inquiries.accepts_inquiries(tenant):
-        url = f"{settings.PUBLIC_URL}/{tenant.slug}/assistant/inquiry"
+        url = f"{settings.PUBLIC_URL if base is None else base}/{tenant.slug}/assistant/inquiry"
         return f"{url}?question={question.public_id}" if question is not None else url
     return f"mailto:{tenant.contact_email}" if tenant.contact_email else None

@@ -75,7 +75,7 @@ def _exchange(t: Municipality, q: Question) -> dict[str, Any]:
     return {
         "question": q,
         "emergency": q.refusal in ("emergency", "crisis"),
-        "inquiry_url": inquiry.inquiry_url(t, q) if offer else None,
+        "inquiry_url": inquiry.inquiry_url(t, q, base="") if offer else None,
     }
 
 

@@ -52,6 +52,14 @@
     }
   });
 
+  // Enter sends, as in any chat; Shift+Enter starts a new line.
+  field.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
   // Thumbs up or down: the buttons' form is replaced by the thanks, and focus moves to it so
   // a keyboard user is not dropped at the top of the page.
   log.addEventListener("submit", async function (event) {
