@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, tuple[str, bool, int]] = {
     "staff_queue": ("staff_queue.py", True, 300),
     "cap_relay": ("cap_relay.py", True, 420),
     "assistant_search": ("assistant_search.py", False, 300),
+    "assistant_ask": ("assistant_ask.py", True, 300),
 }
 
 
