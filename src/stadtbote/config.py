@@ -6,9 +6,10 @@ the environment as a mapping) so it is tested without touching ``os.environ``.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -18,6 +19,9 @@ import dj_database_url
 # Where official warnings are polled from without any configuration (https only); an operator
 # adds others (a Land's flood centre, a test server) with STADTBOTE_CAP_ALLOWED_HOSTS.
 CAP_DEFAULT_HOSTS = ("opendata.dwd.de", "www.dwd.de", "warnung.bund.de")
+# The assistant's generative mode (assistant/generate.py): seconds one answer may take in all.
+ASSISTANT_LLM_TIMEOUT = 8.0
+ASSISTANT_LLM_MAX_TIMEOUT = 60.0
 
 
 class ConfigError(Exception):
@@ -37,6 +41,16 @@ class EmailConfig:
 
 
 @dataclass(frozen=True)
+class AssistantLlmConfig:
+    """An OpenAI-compatible chat-completions endpoint for the assistant's generative mode."""
+
+    url: str  # base URL without a trailing slash; requests go to {url}/chat/completions
+    model: str
+    api_key: str = field(default="", repr=False)  # sent as a Bearer token; never printed
+    timeout: float = ASSISTANT_LLM_TIMEOUT  # seconds for the whole call, retry included
+
+
+@dataclass(frozen=True)
 class Config:
     var_dir: Path
     database: dict[str, Any]
@@ -47,6 +61,7 @@ class Config:
     tasks_backend: str
     public_url: str
     debug: bool
+    assistant_llm: AssistantLlmConfig | None = None  # None: the generative mode is off
 
 
 def parse_database_url(value: str, var_dir: Path) -> dict[str, Any]:
@@ -138,6 +153,53 @@ def parse_public_url(value: str | None) -> str:
     return url
 
 
+def parse_assistant_llm(env: Mapping[str, str]) -> AssistantLlmConfig | None:
+    """The generative mode's endpoint: off unless STADTBOTE_ASSISTANT_LLM_URL is set. The URL
+    is the operator's (no allow-list); the key only ever comes from the environment."""
+    prefix = "STADTBOTE_ASSISTANT_LLM_"
+    url = (env.get(prefix + "URL") or "").strip()
+    model = (env.get(prefix + "MODEL") or "").strip()
+    api_key = env.get(prefix + "API_KEY") or ""
+    timeout = (env.get(prefix + "TIMEOUT") or "").strip()
+    if not url:
+        stray = [n for n in ("MODEL", "API_KEY", "TIMEOUT") if env.get(prefix + n)]
+        if stray:
+            raise ConfigError(
+                f"{prefix}{stray[0]} is set but {prefix}URL is not (set both, or neither)"
+            )
+        return None
+    name = prefix + "URL"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL such as http://127.0.0.1:8080/v1")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{name} must not contain user:password (use {prefix}API_KEY)")
+    if parts.query or parts.fragment or any(c.isspace() for c in url):
+        raise ConfigError(f"{name} must be a base URL without query, fragment or spaces")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise ConfigError(f"{name} has an invalid port") from exc
+    if not model:
+        raise ConfigError(f"{prefix}MODEL is required when {name} is set")
+    if len(model) > 200 or not model.isprintable():
+        raise ConfigError(f"{prefix}MODEL must be a model name of at most 200 characters")
+    if api_key and (not api_key.isascii() or not api_key.isprintable() or " " in api_key):
+        raise ConfigError(f"{prefix}API_KEY must be printable ASCII without spaces")
+    seconds = ASSISTANT_LLM_TIMEOUT
+    if timeout:
+        try:
+            seconds = float(timeout)
+        except ValueError:
+            seconds = math.nan
+        if not 0 < seconds <= ASSISTANT_LLM_MAX_TIMEOUT:
+            raise ConfigError(
+                f"{prefix}TIMEOUT must be seconds above 0 and at most "
+                f"{ASSISTANT_LLM_MAX_TIMEOUT:g}, got {timeout!r}"
+            )
+    return AssistantLlmConfig(url=url.rstrip("/"), model=model, api_key=api_key, timeout=seconds)
+
+
 def load_secret_key(value: str | None, var_dir: Path) -> str:
     if value:
         if len(value) < 32:
@@ -177,4 +239,5 @@ def parse(env: Mapping[str, str]) -> Config:
         tasks_backend=backend,
         public_url=parse_public_url(env.get("STADTBOTE_PUBLIC_URL")),
         debug=debug in ("1", "true"),
+        assistant_llm=parse_assistant_llm(env),
     )

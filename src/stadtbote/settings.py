@@ -166,6 +166,9 @@ STADTBOTE_WEBPUSH_ALLOWED_HOSTS = CONFIG.webpush_allowed_hosts
 # Hosts official warnings may be polled from (cap/fetch.py): "host" (https) or "host:port";
 # a loopback IP with a port also allows plain http, for tests.
 CAP_ALLOWED_HOSTS = config.CAP_DEFAULT_HOSTS + CONFIG.cap_allowed_hosts
+# The assistant's optional generative mode (assistant/generate.py): an OpenAI-compatible
+# endpoint, or None (off). Only the operator's environment sets it; the API key is in it.
+STADTBOTE_ASSISTANT_LLM = CONFIG.assistant_llm
 # Seconds a worker process reuses a public message page or JSON without asking the database
 # (core/microcache.py); the tests set 0 so every change shows at once.
 STADTBOTE_MICROCACHE_S = 0.0 if os.environ.get("STADTBOTE_TESTING") else 2.0
