@@ -245,7 +245,7 @@ def test_a_slow_endpoint_gives_none_within_the_timeout(openai_fake, caplog):
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="stadtbote.assistant.generate"):
         assert ask(openai_fake, RATES, TAX_CONTACT, timeout=0.5) is None
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 1.5  # cut at 0.5 s; slack for a busy machine
     assert "timed out after 0.5 s" in caplog.text
     assert len(openai_fake.requests) == 1  # a timeout is not retried: the time is spent
 
@@ -254,7 +254,7 @@ def test_a_reply_trickled_out_byte_by_byte_is_cut_off_at_the_timeout(openai_fake
     openai_fake.script(Reply(content=GOOD, trickle=0.05))  # ~25 s for the whole body
     started = time.monotonic()
     assert ask(openai_fake, RATES, TAX_CONTACT, timeout=0.5) is None
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 1.5  # cut at 0.5 s; slack for a busy machine
 
 
 def test_a_server_error_is_retried_once_then_gives_none_within_the_timeout(openai_fake, caplog):
