@@ -11,3 +11,7 @@ os.environ.setdefault("STADTBOTE_TESTING", "1")
 from stadtbote.settings import *  # noqa: F403
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Never a real language model in tests, whatever the developer's shell exports: the tests that
+# need one start the local fake (tests/support/openai_fake.py).
+STADTBOTE_ASSISTANT_LLM = None

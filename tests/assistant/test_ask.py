@@ -8,6 +8,7 @@ from django.core.cache import cache
 
 from stadtbote.assistant.models import Disclosure, Question
 from stadtbote.assistant.service import RETENTION, purge_old_questions
+from tests.support.openai_fake import openai_fake_fixture  # noqa: F401 (the fixture)
 
 DOG_TAX = "https://www.musterstadt.example/buergerservice/hundesteuer"
 
@@ -99,3 +100,58 @@ def test_the_workers_upkeep_deletes_questions_past_their_retention(tenant):
                             disclosure="x")  # fmt: skip
     worker.upkeep()
     assert list(Question.objects.values_list("text", flat=True)) == ["neu"]
+
+
+# -- the generative mode, wired into the answer ------------------------------------------------
+
+
+BARBECUE = "https://www.musterstadt.example/freizeit/grillen"
+
+
+@pytest.fixture
+def barbecue_page(tenant):
+    from stadtbote.assistant.models import Entry
+
+    return Entry.objects.create(
+        tenant=tenant,
+        url=BARBECUE,
+        title="Grillen im Stadtpark",
+        body="Grillen ist im Stadtpark nur auf der Grillwiese erlaubt, von April bis "
+        "September zwischen 10 und 22 Uhr. Eine Anmeldung ist nicht nötig.",
+        language="de",
+        origin="import",
+    )
+
+
+def test_a_configured_model_words_the_answer_from_the_passages_with_citations(
+    client, barbecue_page, settings, openai_fake
+):
+    settings.STADTBOTE_ASSISTANT_LLM = openai_fake.config()
+    openai_fake.answer("Grillen ist im Stadtpark auf der Grillwiese erlaubt, bis 22 Uhr [1].")
+    body = ask(client, "Darf ich im Stadtpark grillen?").json()
+    assert body["answered"] is True
+    assert body["answer"] == "Grillen ist im Stadtpark auf der Grillwiese erlaubt, bis 22 Uhr [1]."
+    assert body["sources"][0]["url"] == BARBECUE
+    assert Question.objects.get().generated is True
+    [request] = openai_fake.requests
+    assert "Grillwiese" in request.message("user")
+    assert "Darf ich im Stadtpark grillen?" in request.message("user")
+
+
+def test_a_model_answer_with_a_claim_not_in_the_pages_is_not_shown(
+    client, barbecue_page, settings, openai_fake
+):
+    settings.STADTBOTE_ASSISTANT_LLM = openai_fake.config()
+    openai_fake.answer("Grillen ist im Stadtpark auf der Grillwiese bis 23 Uhr erlaubt [1].")
+    body = ask(client, "Darf ich im Stadtpark grillen?").json()
+    assert body["answered"] is True
+    assert "23 Uhr" not in body["answer"]
+    assert "zwischen 10 und 22 Uhr" in body["answer"]  # the town's own passage instead
+    assert Question.objects.get().generated is False
+
+
+def test_questions_below_the_threshold_never_reach_the_model(client, tenant, settings, openai_fake):
+    settings.STADTBOTE_ASSISTANT_LLM = openai_fake.config()
+    ask(client, "Wann ist dieses Jahr der Weihnachtsmarkt?")
+    ask(client, "Es brennt in meinem Keller")
+    assert openai_fake.requests == []

@@ -91,6 +91,9 @@ class Question(models.Model):
     # What the citizen was shown: the review needs it, and the chat shows the conversation
     # again after a reload (the answer is the town's own text, no personal data).
     answer = models.TextField(blank=True)
+    # Worded by a language model from the passages (the generative mode), which the review
+    # should read with more care than a quoted passage.
+    generated = models.BooleanField(default=False)
     answered = models.BooleanField()
     refusal = models.CharField(max_length=12, blank=True)
     confidence = models.FloatField(default=0.0)

@@ -13,7 +13,7 @@ from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from stadtbote.assistant import safety
+from stadtbote.assistant import generate, safety
 from stadtbote.assistant.index import Hit, Index, confidence
 from stadtbote.assistant.models import Disclosure, Entry, Question, Synonym
 from stadtbote.assistant.text import Synonyms
@@ -37,6 +37,7 @@ class Answer:
     refusal: str = ""
     confidence: float = 0.0
     disclosure: str = ""
+    generated: bool = False  # worded by a model (grounded), not the passage itself
     # The stored question's public id: the asker rates the answer or passes it on with it.
     question: Question | None = None
 
@@ -95,6 +96,7 @@ def ask(tenant: Municipality, question: str, language: str) -> Answer:
         text=question,
         language=language,
         answer=answer.answer,
+        generated=answer.generated,
         answered=answer.answered,
         refusal=answer.refusal,
         confidence=answer.confidence,
@@ -120,6 +122,17 @@ def _answer(tenant: Municipality, question: str, language: str) -> Answer:
             answered=False,
             confidence=sure,
             sources=_sources(hits[:2]) if sure > 0 else [],
+        )
+    # Where configured, a model may word the answer, but only from these passages and only if
+    # every claim is found in them (generate.py); otherwise the passage itself is the answer.
+    generated = generate.grounded_answer(question, hits, language, synonyms=synonyms)
+    if generated is not None:
+        return Answer(
+            generated.answer,
+            answered=True,
+            confidence=sure,
+            sources=generated.sources,
+            generated=True,
         )
     return Answer(_extract(hits[0]), answered=True, confidence=sure, sources=_sources(hits))
 
