@@ -39,6 +39,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The town's warning sources and relay rules.
     "warning.manage": frozenset({"admin"}),
     "warning.read": frozenset({"admin", "publisher", "viewer"}),
+    # The assistant's knowledge base: everyone in the console reads it; those who answer
+    # citizens or publish keep it. The review list shows what citizens typed: keepers only.
+    "kb.read": frozenset({"admin", "publisher", "caseworker", "viewer"}),
+    "kb.manage": frozenset({"admin", "publisher", "caseworker"}),
     "audit.read": frozenset({"admin"}),
     "staff.manage": frozenset({"admin"}),
 }

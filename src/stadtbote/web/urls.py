@@ -5,6 +5,7 @@ from stadtbote.web.views import (
     assistant,
     calendar,
     case_page,
+    knowledge,
     links,
     public,
     pwa,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("<slug:tenant>/accessibility/feedback", public.feedback, name="feedback"),
     path("<slug:tenant>/privacy", public.legal, {"kind": "privacy"}, name="privacy"),
     path("<slug:tenant>/imprint", public.legal, {"kind": "imprint"}, name="imprint"),
+    path("<slug:tenant>/info/<int:entry_id>", knowledge.entry_page, name="knowledge-entry"),
     path("<slug:tenant>/reports/numbers", reports.numbers, name="report-numbers"),
     path("<slug:tenant>/report", reporting.report, name="report"),
     path(
