@@ -141,6 +141,7 @@ PAGES: dict[str, Callable[[dict[str, Any]], str]] = {
     "privacy notice": _fixed("/musterstadt/privacy"),
     "imprint": _fixed("/musterstadt/imprint"),
     "numbers on reports": _numbers,
+    "contacts and opening hours": _fixed("/musterstadt/contacts"),
     "report a problem": _fixed("/musterstadt/report"),
     "a report": _case,
     "my reports": _subscribed("/musterstadt/reports/mine"),

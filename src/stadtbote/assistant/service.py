@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from stadtbote.assistant import generate, safety
+from stadtbote.assistant import tasks as knowledge_tasks
 from stadtbote.assistant.index import Hit, Index, confidence
 from stadtbote.assistant.models import Disclosure, Entry, Question, Synonym
 from stadtbote.assistant.text import Synonyms
@@ -192,4 +193,8 @@ def purge_old_questions(now: datetime | None = None) -> int:
     return deleted
 
 
-JOBS = {"assistant_retention": (timedelta(hours=1), purge_old_questions)}
+JOBS = {
+    "assistant_retention": (timedelta(hours=1), purge_old_questions),
+    # Derived knowledge (assistant/derived.py): expiries take effect without a save.
+    "assistant_derived": (knowledge_tasks.SYNC_EVERY, knowledge_tasks.sync_all_towns),
+}

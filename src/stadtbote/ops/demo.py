@@ -77,6 +77,7 @@ def load_demo(say: Callable[[str], None] = print) -> Municipality:
         PublicText.objects.get_or_create(
             tenant=tenant, kind=kind, language=language, defaults={"title": title, "body": body}
         )
+    _sync_knowledge(tenant)
     say(f"{'Created' if created else 'Updated'} demo municipality {tenant.slug!r} ({tenant.name}).")
     if not password:
         say(
@@ -93,6 +94,14 @@ def _load_knowledge_base(tenant: Municipality) -> None:
 
     folder = Path(kb.__file__).resolve().parent / "demo_kb"
     kb.import_pages(tenant, read_folder(folder), read_synonyms(folder / "synonyms.yaml"))
+
+
+def _sync_knowledge(tenant: Municipality) -> None:
+    """The assistant's entries derived from messages, categories and contacts, now: the
+    changes above also queue a sync, but only a running worker would do it."""
+    from stadtbote.assistant import derived
+
+    derived.sync_town(tenant)
 
 
 def _load_message_templates(tenant: Municipality) -> None:
@@ -141,6 +150,62 @@ def _load_warning_sources(tenant: Municipality) -> None:
         )
 
 
+# Where citizens find the offices (the contacts page, and the assistant's answers to "when
+# is the Bürgerbüro open?"). The same addresses, numbers and hours as the demo's knowledge
+# base pages (demo_kb/de/oeffnungszeiten.md, kontakte.md). The Tiefbauamt works behind the
+# scenes (reports reach it through the app), so it is not listed.
+_FACHAMT_HOURS = {
+    "de": "Montag bis Freitag 8:30–12:00 Uhr\nDonnerstag zusätzlich 14:00–17:30 Uhr\n"
+    "Viele Anliegen mit Termin",
+    "en": "Monday to Friday 8:30 am – 12:00 noon\nThursday also 2:00 pm – 5:30 pm\n"
+    "Many matters by appointment",
+}
+DEPARTMENT_CONTACTS: dict[str, dict[str, Any]] = {
+    "buergerbuero": {
+        "phone": "02941 980-100",
+        "address": "Rathaus, Ostwall 1, 59555 Musterstadt",
+        "public_email": "buergerbuero@musterstadt.example",
+        "opening_hours": {
+            "de": "Montag, Mittwoch, Freitag 7:30–12:30 Uhr\nDienstag 7:30–16:00 Uhr\n"
+            "Donnerstag 7:30–18:00 Uhr\n1. und 3. Samstag im Monat 9:00–12:00 Uhr (nur mit "
+            "Termin)\nFür Personalausweis, Reisepass und Anmeldung bitte einen Termin buchen.",
+            "en": "Monday, Wednesday, Friday 7:30 am – 12:30 pm\nTuesday 7:30 am – 4:00 pm\n"
+            "Thursday 7:30 am – 6:00 pm\n1st and 3rd Saturday of the month 9:00 am – 12:00 "
+            "noon (appointment only)\nPlease book an appointment for ID cards, passports and "
+            "registering your address.",
+        },
+        "public": True,
+    },
+    "ordnungsamt": {
+        "phone": "02941 980-320",
+        "address": "Stadthaus, Lange Straße 14, 59555 Musterstadt",
+        "public_email": "ordnungsamt@musterstadt.example",
+        "opening_hours": _FACHAMT_HOURS,
+        "public": True,
+    },
+    "stadtwerke": {
+        "phone": "02941 2720-0",
+        "address": "Kundenzentrum, Am Wasserturm 3, 59557 Musterstadt",
+        "public_email": "service@stadtwerke-musterstadt.example",
+        "opening_hours": {
+            "de": "Kundenzentrum: Montag bis Freitag 8:00–16:00 Uhr\n"
+            "Störungsdienst (Strom, Wasser, Straßenbeleuchtung) rund um die Uhr: 02941 2720-222",
+            "en": "Customer centre: Monday to Friday 8:00 am – 4:00 pm\n"
+            "Faults (power, water, street lights) day and night: 02941 2720-222",
+        },
+        "public": True,
+    },
+    "tiefbau": {
+        "phone": "02941 980-440",
+        "address": "Technisches Rathaus, Südertor 9, 59555 Musterstadt",
+        "public_email": "tiefbau@musterstadt.example",
+        "opening_hours": _FACHAMT_HOURS,
+        "public": False,
+    },
+}
+_CONTACT_FIELDS = ("phone", "address", "public_email", "opening_hours")
+
+
 def _load_reports_setup(tenant: Municipality) -> None:
     from stadtbote.reports.models import Category, Department, ReplyTemplate
 
@@ -149,6 +214,12 @@ def _load_reports_setup(tenant: Municipality) -> None:
         departments[d["slug"]], _ = Department.objects.update_or_create(
             tenant=tenant, slug=d["slug"], defaults={k: v for k, v in d.items() if k != "slug"}
         )
+        dept, contact = departments[d["slug"]], DEPARTMENT_CONTACTS.get(d["slug"])
+        # Only while the office has no contact data: what the town has entered stays.
+        if contact and not any(getattr(dept, f) for f in _CONTACT_FIELDS):
+            for field, value in contact.items():
+                setattr(dept, field, value)
+            dept.save(update_fields=list(contact))
     for i, c in enumerate(data.CATEGORIES):
         fields = {k: v for k, v in c.items() if k not in ("slug", "department")}
         Category.objects.update_or_create(
@@ -189,6 +260,7 @@ def add_demo_messages(tenant: Municipality, say: Callable[[str], None] = print) 
         body: dict[str, Any] = {k: v for k, v in sample.items() if k != "days"}
         body["expires_at"] = (now + timedelta(days=int(sample["days"]))).isoformat()
         messages.create(tenant, body, key=None)
+    _sync_knowledge(tenant)
     say(f"Published {len(texts.MESSAGES)} sample messages (not sent to anyone).")
     return len(texts.MESSAGES)
 

@@ -5,6 +5,7 @@ from stadtbote.web.views import (
     assistant,
     calendar,
     case_page,
+    contacts,
     knowledge,
     links,
     public,
@@ -30,6 +31,7 @@ urlpatterns = [
     path("<slug:tenant>/imprint", public.legal, {"kind": "imprint"}, name="imprint"),
     path("<slug:tenant>/info/<int:entry_id>", knowledge.entry_page, name="knowledge-entry"),
     path("<slug:tenant>/reports/numbers", reports.numbers, name="report-numbers"),
+    path("<slug:tenant>/contacts", contacts.contacts, name="contacts"),
     path("<slug:tenant>/report", reporting.report, name="report"),
     path(
         "<slug:tenant>/topics/<slug:topic>/calendar.ics",
