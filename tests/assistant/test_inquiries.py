@@ -184,3 +184,18 @@ def test_thumbs_feed_the_review_list_and_need_the_questions_id(client, tenant):
     )
     other = f"/api/v1/otherstadt/ask/{asked['id']}/feedback"
     assert client.post(other, {"helpful": True}, content_type="application/json").status_code == 404
+
+
+def test_an_entry_on_our_own_site_is_cited_with_its_whole_address(client, tenant, settings):
+    from stadtbote.assistant.models import Entry
+
+    entry = Entry.objects.create(
+        tenant=tenant,
+        url="/musterstadt/info/0",
+        title="Grillen im Stadtpark",
+        body="Grillen ist im Stadtpark nur auf der Grillwiese erlaubt.",
+        language="de",
+        origin="staff",
+    )
+    body = ask(client, "Darf ich im Stadtpark grillen?")
+    assert body["sources"][0]["url"] == f"{settings.PUBLIC_URL}{entry.url}"

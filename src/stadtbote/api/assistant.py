@@ -92,7 +92,7 @@ def ask(request: HttpRequest, tenant: str, payload: AskIn) -> AskOut:
     return AskOut(
         id=str(answer.question.public_id),
         answer=answer.answer,
-        sources=[SourceOut(**s) for s in answer.sources],
+        sources=[SourceOut(title=s["title"], url=_absolute(s["url"])) for s in answer.sources],
         answered=answer.answered,
         disclosure=answer.disclosure,
         inquiry_url=inquiry.inquiry_url(town, answer.question) if offer else None,
@@ -173,6 +173,11 @@ def read_inquiry(request: HttpRequest, tenant: str, inquiry_id: str) -> InquiryO
     if case is None:
         raise NotFound("no such inquiry")
     return _inquiry_out(case)
+
+
+def _absolute(url: str) -> str:
+    """Entries published on our own site are cited by path; apps need the whole address."""
+    return f"{settings.PUBLIC_URL}{url}" if url.startswith("/") else url
 
 
 def _inquiry_out(case: Case) -> InquiryOut:

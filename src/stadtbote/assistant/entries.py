@@ -10,10 +10,9 @@ An entry without an external address is published on our own site at ``/{town}/i
 sets ``updated_at``: the assistant's index is rebuilt when the newest ``updated_at`` or the
 number of entries changes (service.knowledge).
 
-Every change is written to the audit log here, in the same transaction. The log is also where
-an answer entry remembers its report: its ``kb.create`` row names the case, so a second "add
-to the knowledge base" on the same report finds and updates that entry (the entry itself has
-no field for it, and a tag would become a search keyword).
+Every change is written to the audit log here, in the same transaction. An answer entry
+remembers the case it was made from (``Entry.case``), so a second "add to the knowledge base"
+on the same case updates that entry.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from stadtbote.assistant.kb_files import MAX_TITLE, MAX_URL
 from stadtbote.assistant.models import Entry, Origin, Question
 from stadtbote.assistant.service import RETENTION
 from stadtbote.audit import log as audit
-from stadtbote.audit.models import AuditEntry
 from stadtbote.reports.models import Case, CaseEvent, EventKind
 from stadtbote.tenants.models import Municipality
 
@@ -279,12 +277,8 @@ def latest_public_reply(case: Case) -> CaseEvent | None:
 
 def entry_for_case(case: Case) -> Entry | None:
     """The answer entry made from this report earlier and still there, if any."""
-    made = AuditEntry.objects.filter(
-        tenant=case.tenant, action=CREATED, object_type=OBJECT, after__case=case.number
-    ).values_list("object_id", flat=True)
-    ids = [int(i) for i in made if i.isdigit()]
     return (
-        Entry.objects.filter(tenant=case.tenant, origin=Origin.ANSWER, pk__in=ids)
+        Entry.objects.filter(tenant=case.tenant, origin=Origin.ANSWER, case=case)
         .order_by("pk")
         .first()
     )
@@ -292,17 +286,9 @@ def entry_for_case(case: Case) -> Entry | None:
 
 def case_of(entry: Entry) -> int | None:
     """The number of the report an answer entry was made from."""
-    if entry.origin != Origin.ANSWER:
+    if entry.origin != Origin.ANSWER or entry.case_id is None:
         return None
-    made = (
-        AuditEntry.objects.filter(
-            tenant=entry.tenant, action=CREATED, object_type=OBJECT, object_id=str(entry.pk)
-        )
-        .values_list("after", flat=True)
-        .first()
-    )
-    number = made.get("case") if isinstance(made, dict) else None
-    return number if isinstance(number, int) else None
+    return Case.objects.filter(pk=entry.case_id).values_list("number", flat=True).first()
 
 
 def from_case(case: Case) -> dict[str, str]:
@@ -342,6 +328,8 @@ def save_from_case(request: HttpRequest | None, case: Case, draft: Draft) -> tup
                 saved = _update(earlier, draft)
             else:
                 saved = _create(case.tenant, draft, Origin.ANSWER)
+                saved.case = case
+                saved.save(update_fields=["case"])
             audit.record(request, case.tenant, UPDATED if before else CREATED,
                          obj=(OBJECT, saved.pk), before=before,
                          after={**fields(saved), "case": case.number})  # fmt: skip

@@ -31,6 +31,11 @@ class Entry(models.Model):
     tags = models.JSONField(default=list, blank=True)
     translation_of = models.CharField(max_length=500, blank=True)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.STAFF)
+    # For an answer entry: the inquiry or report it was made from, so a second "add to the
+    # knowledge base" updates the same entry.
+    case = models.ForeignKey(
+        "reports.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

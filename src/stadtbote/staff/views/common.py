@@ -30,6 +30,7 @@ def staff_page(
         "may_manage": staff.may("staff.manage"),
         "may_read_messages": staff.may("message.read_all"),
         "may_compose": staff.may("message.create"),
+        "may_read_knowledge": staff.may("kb.read"),
         "may_read_warnings": staff.may("warning.read"),
     }
     response = render(request, template, {**base, **(context or {})}, status=status)
