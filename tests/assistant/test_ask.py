@@ -155,3 +155,19 @@ def test_questions_below_the_threshold_never_reach_the_model(client, tenant, set
     ask(client, "Wann ist dieses Jahr der Weihnachtsmarkt?")
     ask(client, "Es brennt in meinem Keller")
     assert openai_fake.requests == []
+
+
+def test_an_answer_is_plain_text_without_markdown_marks():
+    from stadtbote.assistant.service import plain_lines
+
+    passage = (
+        "Melden Sie Ihren Hund innerhalb von **zwei Wochen** an.\n\n"
+        "| Hund | Steuer pro Jahr |\n|---|---|\n| erster Hund | 108,00 € |\n"
+        "- online unter `https://www.musterstadt.example`\n"
+    )
+    assert plain_lines(passage) == [
+        "Melden Sie Ihren Hund innerhalb von zwei Wochen an.",
+        "Hund: Steuer pro Jahr.",
+        "erster Hund: 108,00 €.",
+        "online unter https://www.musterstadt.example",
+    ]

@@ -198,3 +198,42 @@ def test_screenshots_of_an_official_warning(browser: Browser, live_server, tenan
     finally:
         phone.close()
         desktop.close()
+
+
+def test_screenshots_of_the_assistant_and_the_knowledge_review(
+    browser: Browser, live_server, tenant
+):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="sachbearbeitung@musterstadt.example")
+    user.set_password("Screenshot-2026")
+    user.save()
+    phone = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["phone"], locale="de-DE", device_scale_factor=1
+    )
+    desktop = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["desktop"], locale="de-DE", device_scale_factor=1
+    )
+    try:
+        page = phone.new_page()
+        page.goto("/musterstadt/assistant")
+        for question in ("Was kostet die Hundesteuer?", "Wann ist der Weihnachtsmarkt?"):
+            page.locator("#question").fill(question)
+            page.locator("#question").press("Enter")
+            page.wait_for_function(
+                "n => document.querySelectorAll('#conversation .exchange').length >= n",
+                arg=1 if question.startswith("Was") else 2,
+            )
+        page.locator("#conversation .exchange button[value=no]").first.click()
+        shoot(page, "assistant-phone")
+        page = desktop.new_page()
+        page.goto("/musterstadt/staff/login")
+        page.locator("#username").fill(user.username)
+        page.locator("#password").fill("Screenshot-2026")
+        page.locator("#password").press("Enter")
+        page.wait_for_url("**/staff/cases/")
+        page.goto("/musterstadt/staff/knowledge/review")
+        shoot(page, "staff-knowledge-review-desktop")
+    finally:
+        phone.close()
+        desktop.close()

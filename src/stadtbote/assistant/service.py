@@ -5,6 +5,7 @@ sources, and every answer carries the notice that an AI system is speaking."""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -141,13 +142,35 @@ def _answer(tenant: Municipality, question: str, language: str) -> Answer:
 def _extract(hit: Hit) -> str:
     """The best passage itself, shortened at a sentence: only the town's words, nothing made
     up (the generative mode, where configured, must keep to them too)."""
-    text = " ".join(line.strip() for line in hit.passage.text.splitlines() if line.strip())
+    text = " ".join(plain_lines(hit.passage.text))
     if len(text) > MAX_ANSWER_CHARS:
         cut = text[:MAX_ANSWER_CHARS]
         end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
         text = (cut[: end + 1] if end > MAX_ANSWER_CHARS // 3 else cut.rstrip()) + " …"
     heading = hit.passage.heading
     return f"{hit.passage.title}{f' – {heading}' if heading else ''}: {text}"
+
+
+_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+def plain_lines(markdown: str) -> list[str]:
+    """The passage as plain sentences for an answer that is shown as text (and read aloud):
+    no emphasis marks, list bullets or table bars; a table row reads "cell: cell"."""
+    lines = []
+    for raw in markdown.splitlines():
+        line = raw.strip()
+        if not line or _TABLE_RULE.match(line):
+            continue
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|") if c.strip()]
+            line = ": ".join(cells) + ("." if cells and not cells[-1].endswith(".") else "")
+        line = line.lstrip("#").strip()
+        if line[:2] in ("- ", "* ", "+ "):
+            line = line[2:]
+        lines.append(_EMPHASIS.sub("", line))
+    return lines
 
 
 def _sources(hits: list[Hit]) -> list[dict[str, str]]:
