@@ -5,11 +5,14 @@ sources, and every answer carries the notice that an AI system is speaking."""
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,6 +23,8 @@ from stadtbote.assistant.index import Hit, Index, confidence
 from stadtbote.assistant.models import Disclosure, Entry, Question, Synonym
 from stadtbote.assistant.text import Synonyms
 from stadtbote.tenants.models import Municipality
+
+log = logging.getLogger(__name__)
 
 # Below this the best page is not trusted to answer (chosen on the demo's development set:
 # `stadtbote assistant eval`, docs/benchmarks.md).
@@ -63,24 +68,74 @@ def record_disclosure(language: str) -> None:
 
 _lock = threading.Lock()
 _built: dict[int, tuple[tuple[object, ...], Index, Synonyms]] = {}
+_rebuilding: dict[int, threading.Thread] = {}
 
 
 def knowledge(tenant: Municipality) -> tuple[Index, Synonyms]:
-    """The town's index and synonyms; one cheap query tells whether they are still current."""
-    state = Entry.objects.filter(tenant=tenant).aggregate(n=Count("id"), at=Max("updated_at"))
-    words = Synonym.objects.filter(tenant=tenant).aggregate(n=Count("id"), last=Max("id"))
-    version = (state["n"], state["at"], words["n"], words["last"])
+    """The town's index and synonyms; one cheap query tells whether they are still current.
+
+    After a change (an import, an edited entry, a published message) the first question would
+    wait for the whole build, about two seconds at 1,000 pages (bench/assistant_ask.py). So
+    where an index exists, questions keep using it while one thread builds the new one, and
+    answers are at most that long behind the knowledge base. Only the first build is waited
+    for.
+    """
+    version = _version(tenant.pk)
     cached = _built.get(tenant.pk)
     if cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    if cached is not None and getattr(settings, "STADTBOTE_ASSISTANT_REBUILD_IN_BACKGROUND", True):
+        _rebuild_in_background(tenant.pk)
         return cached[1], cached[2]
     with _lock:  # one build per town at a time; the others wait and take it
         cached = _built.get(tenant.pk)
         if cached is not None and cached[0] == version:
             return cached[1], cached[2]
-        index = Index.from_pages(Entry.objects.filter(tenant=tenant).order_by("pk"))
-        synonyms = Synonyms({s.term: s.expansions for s in Synonym.objects.filter(tenant=tenant)})
-        _built[tenant.pk] = (version, index, synonyms)
-        return index, synonyms
+        return _build(tenant.pk, version)
+
+
+def _version(tenant_id: int) -> tuple[object, ...]:
+    state = Entry.objects.filter(tenant_id=tenant_id).aggregate(n=Count("id"), at=Max("updated_at"))
+    words = Synonym.objects.filter(tenant_id=tenant_id).aggregate(n=Count("id"), last=Max("id"))
+    return (state["n"], state["at"], words["n"], words["last"])
+
+
+def _build(tenant_id: int, version: tuple[object, ...]) -> tuple[Index, Synonyms]:
+    index = Index.from_pages(Entry.objects.filter(tenant_id=tenant_id).order_by("pk"))
+    synonyms = Synonyms({s.term: s.expansions for s in Synonym.objects.filter(tenant_id=tenant_id)})
+    _built[tenant_id] = (version, index, synonyms)
+    return index, synonyms
+
+
+def _rebuild_in_background(tenant_id: int) -> None:
+    with _lock:
+        if tenant_id in _rebuilding:
+            return
+        worker = threading.Thread(
+            target=_rebuild, args=(tenant_id,), name=f"kb-index-{tenant_id}", daemon=True
+        )
+        _rebuilding[tenant_id] = worker
+    worker.start()
+
+
+def _rebuild(tenant_id: int) -> None:
+    try:
+        # The version is read before the pages: a change during the build leaves the index
+        # marked older than it is, so the next question starts another build, never the
+        # other way round.
+        _build(tenant_id, _version(tenant_id))
+    except Exception:  # a failed build keeps the old index; the next question tries again
+        log.exception("assistant: rebuilding the index of town %s failed", tenant_id)
+    finally:
+        with _lock:
+            _rebuilding.pop(tenant_id, None)
+        connection.close()  # this thread's own database connection
+
+
+def wait_for_rebuilds(timeout: float = 30.0) -> None:
+    """Let running background builds finish (tests, and a clean shutdown)."""
+    for worker in list(_rebuilding.values()):
+        worker.join(timeout)
 
 
 # -- answering ---------------------------------------------------------------------------------
