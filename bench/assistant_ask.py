@@ -6,7 +6,9 @@ A fresh state (migrated, demo town) gets ``--pages`` synthetic knowledge-base pa
 fixed-seed generator as bench/assistant_search.py) on top of the demo's own pages, as
 ``Entry`` rows. A child process then measures, on SQLite or PostgreSQL:
 
-(a) the first question after a change: the town's index is built from the database;
+(a) the very first question, which waits while the town's index is built from the database,
+    and the first question after a change, answered from the old index while a thread
+    builds the new one;
 (b) ``service.ask`` per question (safety check, the cache's freshness query, search,
     confidence, the answer, the stored question and the AI notice record): p50/p95/p99;
 (c) the same questions through Django's test client as POST /api/v1/{town}/ask (routing,
@@ -64,6 +66,15 @@ def child(pages_n: int, queries_n: int) -> None:
     service.ask(town, "Hundesteuer bezahlen", "de")
     first = (time.perf_counter() - t0) * 1000
 
+    # A change (an edited entry): the next question is answered from the index it had while a
+    # thread builds the new one.
+    first_entry = Entry.objects.filter(tenant=town).order_by("pk").values_list("pk", flat=True)[0]
+    Entry.objects.filter(pk=first_entry).update(updated_at=timezone.now())
+    t0 = time.perf_counter()
+    service.ask(town, "Hundesteuer bezahlen", "de")
+    after_change = (time.perf_counter() - t0) * 1000
+    service.wait_for_rebuilds()
+
     asks = []
     for _kind, question, _meant in queries:
         t0 = time.perf_counter()
@@ -88,6 +99,7 @@ def child(pages_n: int, queries_n: int) -> None:
             {
                 "entries": total,
                 "first": round(first, 1),
+                "after_change": round(after_change, 1),
                 "ask": [round(percentile(asks, q), 2) for q in (50, 95, 99)],
                 "post": [round(percentile(posts, q), 2) for q in (50, 95, 99)],
                 "answered": round(100 * answered / Question.objects.filter(tenant=town).count()),
@@ -132,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         states.cleanup()
     log(f"{r['entries']} pages: p95 {r['ask'][1]} ms via service.ask, {r['post'][1]} ms via POST")
     rows = [
-        {"what": "(a) first question after a change (index built)", "p50": f"{r['first']}"},
+        {"what": "(a) the very first question (waits for the build)", "p50": f"{r['first']}"},
+        {"what": "(a) the first question after a change", "p50": f"{r['after_change']}"},
         {"what": "(b) service.ask", "p50": r["ask"][0], "p95": r["ask"][1], "p99": r["ask"][2]},
         {"what": "(c) POST /ask", "p50": r["post"][0], "p95": r["post"][1], "p99": r["post"][2]},
     ]
