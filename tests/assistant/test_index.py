@@ -1,5 +1,7 @@
-"""Ranked passages: splitting pages, BM25 with the query widened by stems, compounds,
-synonyms and typo corrections, other languages after the question's, and confidence."""
+"""Ranked passages: splitting pages, BM25F over title, keywords, heading and text with the query
+widened by stems, compounds, participles, synonyms and typo corrections, other languages after
+the question's, pages about something more specific than asked after the general one, and
+confidence."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stadtbote.assistant.index import PASSAGE_WORDS, Hit, Index, Passage, confidence, split_passages
+from stadtbote.assistant import index as index_module
+from stadtbote.assistant.index import Hit, Index, Passage, confidence, split_passages
+from stadtbote.assistant.passages import PASSAGE_WORDS
 from stadtbote.assistant.text import Synonyms
 
 # name -> (title, Markdown body, language); short pages in the style of a town's website
@@ -223,7 +227,7 @@ def test_a_synonym_of_several_words_finds_its_expansion(index):
 def test_a_question_about_costs_finds_the_fees_out_of_the_box(index):
     hits = index.search("Was kostet ein Personalausweis?")
     assert (top(hits), hits[0].passage.heading) == ("ausweis", "Gebühren")
-    assert confidence(hits) > 0.7
+    assert confidence(hits) > 0.6
     without = index.search("Was kostet ein Personalausweis?", synonyms=Synonyms(defaults=False))
     assert (top(without), without[0].passage.heading) != ("ausweis", "Gebühren")
 
@@ -284,6 +288,92 @@ def test_an_index_can_be_built_from_pages():
     assert top(index.search("Hundesteuer Höhe")) == "h"
 
 
+def test_a_page_is_found_by_its_keywords():
+    class Page:
+        url, title, language = "/kb/hund", "Hundesteuer", "de"
+        body, tags = "## Höhe\n96 Euro im Jahr.", ["hundemarke", "steuern"]
+
+    assert top(Index.from_pages([Page()]).search("Hundemarke verloren")) == "hund"
+
+
+def pair(first: tuple[str, str], second: tuple[str, str], *more: tuple[str, str]) -> Index:
+    pages = [first, second, *more]
+    return Index(
+        passage
+        for number, (title, body) in enumerate(pages)
+        for passage in split_passages(title, body, f"/kb/{number}", "de")
+    )
+
+
+FILLER = [("Wohnsitz anmelden", "## Unterlagen\nPersonalausweis und Wohnungsgeberbestätigung."),
+          ("Hundesteuer", "## Höhe\n96 Euro im Jahr für den ersten Hund."),
+          ("Reisepass beantragen", "## Gültigkeit\nDer Reisepass gilt zehn Jahre."),
+          ("Wohngeld beantragen", "## Anspruch\nWohngeld bekommen Mieter mit wenig Einkommen."),
+          ("Führungszeugnis beantragen", "## Arten\nEs gibt das einfache und das erweiterte.")]  # fmt: skip
+
+
+def test_a_word_in_a_short_heading_counts_more_than_in_a_long_one():
+    # each field is normalised by its own length: "Gebühren" says only that, the other
+    # heading says three things
+    index = pair(("Bewohnerparkausweis", "## Gültigkeit, Fristen und Gebühren\n30 Euro im Jahr."),
+                 ("Parkausweis", "## Gebühren\n30 Euro im Jahr."), *FILLER)  # fmt: skip
+    assert top(index.search("Gebühren Parkausweis")) == "1"
+
+
+def test_a_page_about_something_more_specific_than_asked_comes_after_the_general_one(
+    monkeypatch,
+):
+    # the specific page says more about fees; its title says "vorläufig", which the question
+    # does not, while the general one's only other word ("beantragen") is in many titles
+    general = ("Personalausweis beantragen", "## Gebühren\nDer Personalausweis kostet 37 Euro.")
+    specific = ("Vorläufiger Personalausweis", "## Gebühren\nDer vorläufige Personalausweis "
+                "kostet 10 Euro zusätzlich zur Gebühr.")  # fmt: skip
+    passport = ("Vorläufiger Reisepass", "## Ablauf\nDer vorläufige Pass wird sofort ausgestellt.")
+    index = pair(specific, general, passport, *FILLER)
+
+    def lead(query: str) -> float:
+        scores = {h.passage.url: h.score for h in reversed(index.search(query))}
+        return scores["/kb/1"] / scores["/kb/0"]
+
+    assert top(index.search("Was kostet ein Personalausweis?")) == "1"
+    assert top(index.search("Was kostet ein vorläufiger Personalausweis?")) == "0"
+    with_specificity = lead("Was kostet ein Personalausweis?")
+    monkeypatch.setattr(index_module, "SPECIFICITY_SHARE", 0.0)
+    assert top(index.search("Was kostet ein Personalausweis?")) == "0"
+    assert lead("Was kostet ein Personalausweis?") < with_specificity
+
+
+def test_a_question_in_another_language_loses_its_stop_words_there(index):
+    concepts = index.analyse("where can we get married", "de", asked_in="en")
+    assert [c.text for c in concepts] == ["married"]
+
+
+def test_asking_the_time_finds_nothing(index):
+    assert index.search("Wie spät ist es?") == []
+    assert index.search("What time is it?", language="en") == []
+    assert confidence(index.search("Wie spät ist es?")) == 0.0
+
+
+def test_a_participle_finds_the_verbs_noun_and_the_verb_finds_a_participle():
+    index = pair(("Sperrmüll", "## Abholung\nDie Abholung ist zweimal im Jahr kostenlos."),
+                 ("Gelbe Tonne", "## Leerung\nDie Gelbe Tonne wird alle zwei Wochen geleert."),
+                 *FILLER)  # fmt: skip
+    assert index.search("Wann wird der Sperrmüll abgeholt?")[0].passage.heading == "Abholung"
+    assert top(index.search("Wann leeren die die Tonne?")) == "1"
+
+
+def test_a_compound_counts_as_covered_only_with_all_its_parts():
+    # "Gewerbesteuer" shares "Steuer" with the page, but is not what it is about
+    index = pair(("Grundsteuer", "## Hebesätze\nDer Hebesatz der Grundsteuer B beträgt 480 %."),
+                 ("Gewerbe anmelden", "## Unterlagen\nFür das Gewerbe brauchen Sie einen Ausweis."),
+                 *FILLER)  # fmt: skip
+    known = index.search("Grundsteuer Hebesatz")
+    unknown = index.search("Gewerbesteuer Hebesatz")
+    assert top(unknown) == "0"
+    assert confidence(known) > 0.8
+    assert confidence(unknown) < 0.5
+
+
 # -- confidence ---------------------------------------------------------------------------------
 
 
@@ -305,7 +395,7 @@ def test_confidence_stays_below_one_half_when_the_topic_is_unknown(index):
 
 
 def test_confidence_is_middling_when_only_part_of_the_question_is_known(index):
-    assert 0.2 < confidence(index.search("Kann ich meinen Hund im Schwimmbad anmelden?")) < 0.6
+    assert 0.1 < confidence(index.search("Kann ich meinen Hund im Schwimmbad anmelden?")) < 0.5
 
 
 def test_a_typo_or_a_synonym_costs_a_little_confidence(index):
@@ -314,17 +404,26 @@ def test_a_typo_or_a_synonym_costs_a_little_confidence(index):
     assert confidence(index.search("Perso verloren", synonyms=SYNONYMS)) <= exact
 
 
+def test_confidence_drops_when_the_passage_lacks_the_kind_of_answer_asked_for():
+    index = pair(("Papiertonne", "Die Papiertonne ist für Papier, Pappe und Kartons."),
+                 ("Gelbe Tonne", "## Leerung\nDie Gelbe Tonne wird alle zwei Wochen geleert."),
+                 *FILLER)  # fmt: skip
+    assert confidence(index.search("Papiertonne")) > 0.8
+    assert confidence(index.search("Wann kommt die Papiertonne?")) < 0.5
+    assert confidence(index.search("Wann kommt die Gelbe Tonne?")) > 0.8
+
+
 def test_confidence_without_hits_is_zero():
     assert confidence([]) == 0.0
 
 
-def test_a_close_second_page_lowers_confidence():
+def test_a_second_page_as_good_as_the_first_halves_confidence():
     passage = Passage("a", "/a", "A", "", "", "de")
     other = Passage("b", "/b", "B", "", "", "de")
     alone = confidence([Hit(passage, 5.0, 1.0)])
     assert alone == 1.0
     assert confidence([Hit(passage, 5.0, 1.0), Hit(passage, 4.9, 1.0)]) == 1.0
-    assert confidence([Hit(passage, 5.0, 1.0), Hit(other, 5.0, 1.0)]) == pytest.approx(0.7)
+    assert confidence([Hit(passage, 5.0, 1.0), Hit(other, 5.0, 1.0)]) == pytest.approx(0.5)
 
 
 QUERY_WORDS = ["Müll", "Abfuhr", "Perso", "Hund", "wetter", "Bürgerbüro", "passport", "Tonne",

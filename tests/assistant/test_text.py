@@ -1,4 +1,5 @@
-"""Text analysis for the assistant: normalising, tokens, stems, compounds, synonyms, typos."""
+"""Text analysis for the assistant: normalising, tokens, stems, compounds, synonyms, typos,
+and the kinds of answer a question asks for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stadtbote.assistant.answer_types import AMOUNT, TIME, answered, asked
 from stadtbote.assistant.text import (
     LINKING_ELEMENTS,
     FuzzyVocabulary,
@@ -13,11 +15,13 @@ from stadtbote.assistant.text import (
     is_content,
     language_code,
     normalise,
+    question_phrase,
     split_compound,
     stem,
     terms,
     tokens,
     umlaut_variants,
+    verb_stems,
     words,
 )
 
@@ -69,13 +73,75 @@ def test_question_words_and_negations_are_no_content_but_numbers_are():
 
 
 def test_terms_are_the_stems_of_the_content_words():
-    assert terms("Wie beantrage ich einen neuen Ausweis?", "de") == ["beantrag", "neu", "ausweis"]
+    assert terms("Wie beantrage ich einen Ausweis für mein Kind?", "de") == [
+        "beantrag",
+        "ausweis",
+        "kind",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("trotzdem", "de"), ("eigentlich", "de"), ("bekomme", "de"), ("kommt", "de"),
+     ("passiert", "de"), ("lassen", "de"), ("neuen", "de"), ("alte", "de"), ("happens", "en")],
+)  # fmt: skip
+def test_fillers_and_the_verbs_any_question_uses_are_no_content(word, language):
+    assert not is_content(word, language)
+
+
+def test_how_a_question_asks_is_left_out_but_the_same_words_elsewhere_are_not():
+    assert question_phrase(["wie", "spät", "ist", "es"], 0, "de") == 2
+    assert question_phrase(["what", "time", "is", "it"], 0, "en") == 2
+    assert question_phrase(["ist", "es", "zu", "spät"], 2, "de") == 0
+    assert question_phrase(["processing", "time"], 0, "en") == 0
+    assert is_content("spät", "de")
+    assert is_content("time", "en")
+
+
+def test_questions_about_durations_and_amounts_look_for_what_pages_call_them():
+    assert Synonyms().match(["wie", "lange", "dauert", "es"], 0, "de") == (
+        2,
+        ("bearbeitungszeit", "dauer"),
+    )
+    size, expansions = Synonyms().match(["wie", "viel", "hundesteuer"], 0, "de")
+    assert size == 2
+    assert {"gebühr", "steuersatz"} <= set(expansions)
+    assert "beitragsfrei" in Synonyms().match(["kostenlos"], 0, "de")[1]
 
 
 def test_inflected_german_forms_share_a_stem():
     assert stem("ausweise", "de") == stem("ausweis", "de")
     assert stem("personalausweise", "de") == stem("personalausweis", "de")
     assert stem("mülls", "de") == stem("müll", "de")
+
+
+@pytest.mark.parametrize(
+    ("plural", "singular"),
+    [("sofas", "sofa"), ("autos", "auto"), ("handys", "handy"), ("euros", "euro")],
+)
+def test_plurals_in_s_after_a_vowel_share_the_stem_of_the_singular(plural, singular):
+    assert stem(plural, "de") == stem(singular, "de")
+
+
+def test_words_ending_in_s_after_a_consonant_or_short_keep_it():
+    assert stem("glas", "de") == "glas"
+    assert stem("ausweis", "de") == "ausweis"
+
+
+@pytest.mark.parametrize(
+    ("participle", "verb"),
+    [("abgeholt", "abholen"), ("geleert", "leeren"), ("angemeldet", "anmelden"),
+     ("abgegeben", "abgeben"), ("beantragt", "beantragen"), ("verlängert", "verlängern")],
+)  # fmt: skip
+def test_a_participle_leads_to_its_verb(participle, verb):
+    assert stem(verb, "de") in verb_stems(participle, "de")
+
+
+def test_words_that_only_look_like_participles_lead_to_guesses_or_nothing():
+    assert verb_stems("gelbe", "de") == []
+    assert verb_stems("gebühr", "de") == []
+    assert verb_stems("geburt", "de") == ["bur"]  # no such word in any vocabulary: unused
+    assert verb_stems("collected", "en") == []
 
 
 def test_umlauts_written_out_share_the_stem_of_the_umlaut():
@@ -248,3 +314,30 @@ def test_a_compound_of_known_words_splits_into_known_parts_that_spell_it(modifie
     assert len(parts) >= 2
     assert all(p in PARTS for p in parts)
     assert _reassembles(word, parts)
+
+
+# -- what a question asks for ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [("Wann kommt die blaue Tonne?", {TIME}), ("wie lange dauert es", {TIME}),
+     ("Bis wieviel Uhr muss die Tonne raus?", {TIME}), ("when is the bin collected", {TIME}),
+     ("Was kostet ein Personalausweis?", {AMOUNT}), ("how much is a passport", {AMOUNT}),
+     ("Personalausweis verloren", set())],
+)  # fmt: skip
+def test_a_question_asks_for_a_time_or_an_amount_or_neither(question, kinds):
+    assert asked(question) == kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [("Die Papiertonne wird alle vier Wochen geleert.", {TIME}),
+     ("Montag 7:30–12:30 Uhr", {TIME}),
+     ("in der zweiten Januarwoche", {TIME}),
+     ("Zwei Abholungen im Jahr sind kostenlos.", {AMOUNT}),
+     ("Der Reisepass kostet 70,00 €.", {AMOUNT}),
+     ("Sperrmüll sind Möbel und große Gegenstände aus dem Haushalt.", set())],
+)  # fmt: skip
+def test_a_passage_answers_with_times_and_amounts(text, kinds):
+    assert answered(text) == kinds

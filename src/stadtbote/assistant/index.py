@@ -1,26 +1,28 @@
-"""Ranked passages from a town's knowledge base: pages split at their ``##`` headings, BM25
-over analysed terms (``text.py``) with title and heading counting more, and a query that is
-widened by stems, compound parts, synonyms and typo corrections. In memory, no Django.
+"""Ranked passages from a town's knowledge base: pages split at their ``##`` headings
+(``passages.py``), BM25F over analysed terms (``text.py``) in four fields (title, the page's
+keywords, heading, text), and a query that is widened by stems, compound parts, participles'
+verbs, synonyms and typo corrections. In memory, no Django.
 
 A query becomes *concepts* (one per content word, or per synonym term), each with
 alternatives: the word's stem (weight 1), its compound parts, a compound formed with a
-neighbouring word ("Abfuhr von Müll" -> "müllabfuhr"), the town's synonyms, close spellings.
-A passage scores, per concept, its best alternative (so an expansion never counts twice), and
-the concepts' scores add up. Scores are comparable across queries only through
-``confidence``.
+neighbouring word ("Abfuhr von Müll" -> "müllabfuhr"), the verb of a participle, the town's
+synonyms, close spellings. A passage scores, per concept, its best alternative (so an
+expansion never counts twice), and the concepts' scores add up; a passage whose title or
+heading says more than the question loses a little (``Index._specificity``). Scores are
+comparable across queries only through ``confidence``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
+from stadtbote.assistant import answer_types
+from stadtbote.assistant.passages import PageLike, Passage, split_passages
 from stadtbote.assistant.text import (
     MIN_PART,
     FuzzyVocabulary,
@@ -32,40 +34,42 @@ from stadtbote.assistant.text import (
     joined_compounds,
     language_code,
     plain_text,
+    question_phrase,
     split_compound,
     stem,
     terms,
     umlaut_variants,
+    verb_stems,
     words,
 )
 
-K1, B = 1.2, 0.75
-TITLE_WEIGHT, HEADING_WEIGHT = 3.0, 2.0  # a body word counts 1
+K1 = 1.2
+# BM25F: (weight, length normalisation b) of title, keywords (the page's tags), heading and
+# text. Each field is normalised by its own average length, so a word in a short heading
+# ("## Gebühren") counts more than in a long one ("## Gebühr und Gültigkeit"), and a long text
+# does not drown its heading. Keywords are the words a page's editors expect citizens to use
+# ("hundemarke", "urnengrab"): half a title.
+FIELDS = ((3.0, 0.5), (1.5, 0.5), (2.0, 0.5), (1.0, 0.75))
 PART_WEIGHT = 0.5  # each part of a compound in a page ("müllabfuhr" -> "mull", "abfuhr")
 COMPOUND_LANGUAGES = frozenset({"de"})
-PASSAGE_WORDS = 120
 
 # Query alternatives, relative to the word as typed (1.0).
 COMPOUND_WEIGHT = 0.85  # its parts, or the compound it forms with a neighbour
 SYNONYM_WEIGHT = 0.9
+VARIANT_WEIGHT = 0.9  # the verb a participle comes from: "abgeholt" -> "abholen"
 TYPO_WEIGHT = 0.9  # times the similarity of the correction
 OTHER_LANGUAGE = 0.6  # pages not in the question's language: found, but after
-MARGIN_SHARE = 0.3  # how much of ``confidence`` a close second page can take away
+# How much of ``confidence`` a second page as good as the first takes away: two equally good
+# pages, and it is a coin toss which one the citizen needs.
+MARGIN_SHARE = 0.5
+# How much of a passage's score a title (and heading) saying more than the question costs
+# (``Index._specificity``).
+SPECIFICITY_SHARE = 0.3
 # A word is fully matched at tf 2 (in the heading, or twice in the text) and average length;
 # a passage that mentions it once in passing is weaker evidence that it answers (73 %).
 FULL_MATCH_TF = 2.0
 FULL_MATCH = FULL_MATCH_TF * (K1 + 1.0) / (FULL_MATCH_TF + K1)  # BM25 of it, per unit of idf
 _DEFAULT_SYNONYMS = Synonyms()
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    doc_id: str
-    url: str
-    title: str
-    heading: str  # "" for the text before the first "##"
-    text: str  # the section's Markdown, without its heading line
-    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,73 +91,6 @@ class Concept:
     text: str
     alternatives: list[Alternative] = field(default_factory=list)
     stem: str = ""  # for single words: what compound joining starts from
-
-
-class PageLike(Protocol):
-    url: str
-    title: str
-    body: str
-    language: str
-
-
-# -- passages -----------------------------------------------------------------------------------
-
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)[\s#]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def split_passages(
-    title: str, markdown_body: str, url: str, language: str, doc_id: str | None = None
-) -> list[Passage]:
-    """One passage per ``##`` section (the text before the first one too); sections longer
-    than ~``PASSAGE_WORDS`` words are cut at paragraph boundaries, and a paragraph that alone
-    is far longer at sentence ends. A ``#`` line repeats the title and is left out; ``###``
-    and deeper stay in their section. Each passage carries the page title and its heading."""
-    sections: list[tuple[str, list[str]]] = [("", [])]
-    in_code = False
-    for line in markdown_body.splitlines():
-        if _FENCE.match(line):
-            in_code = not in_code
-        heading = None if in_code else _HEADING.match(line)
-        if heading and len(heading.group(1)) == 1:
-            continue
-        if heading and len(heading.group(1)) == 2:
-            sections.append((heading.group(2).strip(), []))
-        else:
-            sections[-1][1].append(line)
-    passages = []
-    for heading_text, lines in sections:
-        for chunk in _chunks("\n".join(lines)):
-            passages.append(
-                Passage(doc_id or url, url, title.strip(), heading_text, chunk, language)
-            )
-    return passages
-
-
-def _chunks(text: str) -> list[str]:
-    """Paragraphs packed into chunks of at most ~``PASSAGE_WORDS`` words; a paragraph far
-    longer than that is first cut into runs of whole sentences of about that size."""
-    blocks: list[str] = []
-    for paragraph in (p.strip() for p in re.split(r"\n\s*\n", text)):
-        if len(paragraph.split()) > 2 * PASSAGE_WORDS:
-            blocks.extend(" ".join(run) for run in _pack(_SENTENCE_END.split(paragraph)))
-        elif paragraph:
-            blocks.append(paragraph)
-    return ["\n\n".join(run) for run in _pack(blocks)]
-
-
-def _pack(pieces: list[str]) -> list[list[str]]:
-    runs: list[list[str]] = []
-    size = 0
-    for piece in pieces:
-        count = len(piece.split())
-        if not runs or (size and size + count > PASSAGE_WORDS):
-            runs.append([])
-            size = 0
-        runs[-1].append(piece)
-        size += count
-    return runs
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -206,38 +143,69 @@ class Index:
         self.passages = list(passages)
         n = len(self.passages)
         codes = [language_code(p.language) for p in self.passages]
-        counts: dict[str, dict[int, dict[str, float]]] = {}
+        # per passage and field: its terms' counts and its length
+        fields: list[list[tuple[Counter[str], int]]] = []
         surfaces: dict[str, dict[str, str]] = {}
-        lengths = np.zeros(n, dtype=np.float64)
         for pid, passage in enumerate(self.passages):
-            bag: dict[str, float] = {}
             written = surfaces.setdefault(codes[pid], {})
-            length = 0.0
-            for text, weight in (
-                (passage.title, TITLE_WEIGHT),
-                (passage.heading, HEADING_WEIGHT),
-                (plain_text(passage.text), 1.0),
-            ):
-                for token, term in analysed(text, codes[pid]):
-                    bag[term] = bag.get(term, 0.0) + weight
-                    length += weight
+            row = []
+            for text in (passage.title, passage.tags, passage.heading, plain_text(passage.text)):
+                found = analysed(text, codes[pid])
+                for token, term in found:
                     written.setdefault(fold_umlauts(token), term)
-            counts.setdefault(codes[pid], {})[pid] = bag
-            lengths[pid] = length
-        for code, bags in counts.items():
+                row.append((Counter(term for _, term in found), len(found)))
+            fields.append(row)
+        counts: dict[str, dict[int, dict[str, float]]] = {}
+        for code in sorted(set(codes)):
+            members = [pid for pid in range(n) if codes[pid] == code]
+            averages = [
+                max(1.0, sum(fields[pid][f][1] for pid in members) / len(members))
+                for f in range(len(FIELDS))
+            ]
+            bags = counts[code] = {}
+            for pid in members:
+                bag: dict[str, float] = {}
+                for (terms_, length), (weight, b), average in zip(
+                    fields[pid], FIELDS, averages, strict=True
+                ):
+                    norm = weight / (1.0 - b + b * length / average)
+                    for term, tf in terms_.items():
+                        bag[term] = bag.get(term, 0.0) + tf * norm
+                bags[pid] = bag
             if code in COMPOUND_LANGUAGES:
                 _add_compound_parts(bags)
+                _add_verb_stems(bags, surfaces[code], code)
         self._languages = {code: _Postings(b, surfaces[code]) for code, b in counts.items()}
-        # BM25's length normalisation, per passage against its language's average
-        self._knorm = np.ones(n, dtype=np.float32)
-        for code in self._languages:
-            mask = np.fromiter((c == code for c in codes), dtype=bool, count=n)
-            average = float(lengths[mask].mean()) or 1.0
-            self._knorm[mask] = K1 * (1.0 - B + B * lengths[mask] / average)
+        self._answers = np.fromiter(
+            (
+                answer_types.bits(answer_types.answered(f"{p.heading}\n{p.text}"))
+                for p in self.passages
+            ),
+            dtype=np.uint8,
+            count=n,
+        )
+        # per label (title, heading): which passages have a term in it, and its idf in all
+        self._labels: list[tuple[dict[str, dict[str, np.ndarray]], np.ndarray]] = []
+        for field_number in (0, 2):
+            members_of: dict[str, dict[str, list[int]]] = {}
+            mass = np.zeros(n, dtype=np.float32)
+            for pid in range(n):
+                postings = self._languages[codes[pid]]
+                for term in fields[pid][field_number][0]:
+                    members_of.setdefault(codes[pid], {}).setdefault(term, []).append(pid)
+                    mass[pid] += postings.idf(postings.df(term))
+            arrays = {
+                code: {term: np.asarray(ids, dtype=np.int32) for term, ids in found.items()}
+                for code, found in members_of.items()
+            }
+            self._labels.append((arrays, mass))
 
     @classmethod
     def from_pages(cls, pages: Iterable[PageLike]) -> Index:
-        split = (split_passages(p.title, p.body, p.url, p.language) for p in pages)
+        split = (
+            split_passages(p.title, p.body, p.url, p.language, tags=getattr(p, "tags", None) or ())
+            for p in pages
+        )
         return cls(passage for passages in split for passage in passages)
 
     def __len__(self) -> int:
@@ -256,25 +224,70 @@ class Index:
         wanted = language_code(language)
         total = np.zeros(len(self.passages), dtype=np.float32)
         coverage = np.zeros(len(self.passages), dtype=np.float32)
+        said = [np.zeros(len(self.passages), dtype=np.float32) for _ in self._labels]
+        largest: dict[str, float] = {}
         for code, postings in self._languages.items():
-            if concepts := self.analyse(query, code, synonyms, typos=code == wanted):
+            if concepts := self.analyse(query, code, synonyms, asked_in=wanted):
                 # languages have disjoint passages: adding them up only fills in each one's share
                 factor = 1.0 if code == wanted else OTHER_LANGUAGE
-                scores, covered = self._score(postings, concepts)
+                scores, covered, largest[code] = self._score(postings, concepts)
                 total += factor * scores
                 coverage += factor * covered
+                self._label_matches(postings, code, concepts, said)
+        total *= self._specificity(*said)
         found = np.flatnonzero(total > 0)
         best = found[np.lexsort((found, -total[found]))][: max(k, 0)]
-        return [
-            Hit(self.passages[i], float(total[i]), min(1.0, float(coverage[i])))
-            for i in best.tolist()
-        ]
+        kinds = answer_types.bits(answer_types.asked(query))
+        hits = []
+        for i in best.tolist():
+            share = min(1.0, float(coverage[i]))
+            if kinds & ~int(self._answers[i]):
+                # the kind of answer asked for counts as a concept as weighty as the question's
+                # weightiest, and this passage does not have it
+                share /= 1.0 + largest.get(language_code(self.passages[i].language), 0.0)
+            hits.append(Hit(self.passages[i], float(total[i]), share))
+        return hits
+
+    def _label_matches(
+        self, postings: _Postings, code: str, concepts: list[Concept], said: list[np.ndarray]
+    ) -> None:
+        """Adds, per label (title, heading) and passage, the idf of the label's terms the
+        query says (times how directly: a synonym a little less)."""
+        asked: dict[str, float] = {}
+        for concept in concepts:
+            for alternative in concept.alternatives:
+                for term in alternative.terms:
+                    asked[term] = max(asked.get(term, 0.0), alternative.weight)
+        for (arrays, _mass), matched in zip(self._labels, said, strict=True):
+            found = arrays.get(code, {})
+            for term, weight in asked.items():
+                if (ids := found.get(term)) is not None:
+                    matched[ids] += weight * postings.idf(postings.df(term))
+
+    def _specificity(self, title_said: np.ndarray, heading_said: np.ndarray) -> np.ndarray:
+        """A factor per passage: how much of its title, and of its heading if the query
+        touches that at all, the query says (by idf). A page whose title says more than the
+        question ("Vorläufiger Personalausweis" for "Was kostet ein Personalausweis?") is
+        about something more specific than was asked, and a heading the question only half
+        says ("Gebühr und Gültigkeit") less to the point than one it says fully ("Gebühren")."""
+        title_mass, heading_mass = self._labels[0][1], self._labels[1][1]
+        mass = title_mass + np.where(heading_said > 0, heading_mass, 0.0)
+        share = np.minimum((title_said + heading_said) / np.maximum(mass, 1e-6), 1.0)
+        return 1.0 - SPECIFICITY_SHARE * (1.0 - share)
 
     def analyse(
-        self, query: str, language: str, synonyms: Synonyms | None = None, typos: bool = True
+        self,
+        query: str,
+        language: str,
+        synonyms: Synonyms | None = None,
+        asked_in: str | None = None,
     ) -> list[Concept]:
-        """The query as concepts for ``language``'s passages (see the module docstring)."""
+        """The query as concepts for ``language``'s passages (see the module docstring). A
+        query ``asked_in`` another language loses that language's stop words too ("where can
+        we get" is no German), and its words are not corrected as German typos."""
         code = language_code(language)
+        asked = code if asked_in is None else language_code(asked_in)
+        typos = asked == code
         postings = self._languages.get(code)
         if postings is None:
             return []
@@ -285,6 +298,9 @@ class Index:
         i = 0
         while i < len(sequence):
             size, expansions = synonyms.match(sequence, i, code)
+            if not size and (framing := question_phrase(sequence, i, asked)):
+                i += framing
+                continue
             span = sequence[i : i + max(size, 1)]
             i += len(span)
             meant = {tuple(terms(e, code)) for e in expansions} - {()}
@@ -295,7 +311,8 @@ class Index:
                 concept = Concept(" ".join(span), [Alternative(own, 1.0, "exact")] if own else [])
             else:
                 term = stem(span[0].replace("-", ""), code)
-                if (term,) in said or not (expansions or is_content(span[0], code)):
+                content = is_content(span[0], code) and is_content(span[0], asked)
+                if (term,) in said or not (expansions or content):
                     continue
                 # a word the town gave synonyms for is no typo
                 concept = self._word(span[0], term, code, postings, typos and not expansions)
@@ -315,6 +332,10 @@ class Index:
         if "-" in word and (pieces := tuple(terms(word.replace("-", " "), code))):
             add(Alternative(pieces, COMPOUND_WEIGHT, "compound"))
         known = term in postings.rows
+        for variant in verb_stems(word, code):
+            if variant in postings.rows and variant != term:
+                add(Alternative((variant,), VARIANT_WEIGHT, "variant"))
+                known = True
         if not known:
             for variant in umlaut_variants(word):
                 if (other := stem(variant, code)) in postings.rows and other != term:
@@ -333,13 +354,15 @@ class Index:
                 add(Alternative((correction,), TYPO_WEIGHT * similarity, "typo"))
         return concept
 
-    def _score(self, postings: _Postings, concepts: list[Concept]) -> tuple[np.ndarray, np.ndarray]:
+    def _score(
+        self, postings: _Postings, concepts: list[Concept]
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """BM25 per passage (per concept its best alternative), and how much of the question
         the passage covers: per concept the best alternative's weight times its score over a
         full match (``FULL_MATCH_TF``), at most the weight; concepts count by importance."""
         n = len(self.passages)
         total, covered = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.float32)
-        importances = 0.0
+        importances, weightiest = 0.0, 0.0
         for concept in concepts:
             best, cover = np.zeros(n, dtype=np.float32), np.zeros(n, dtype=np.float32)
             known: dict[str, float] = {}  # kind -> best idf of the alternatives known in full
@@ -351,20 +374,25 @@ class Index:
                 if all(found):
                     known[alternative.kind] = max(idf_mean, known.get(alternative.kind, 0.0))
                 raw = np.zeros(n, dtype=np.float32)
+                # a passage has a compound or a phrase only as far as it has its every part
+                share = np.ones(n, dtype=np.float32) if all(found) else np.zeros(n, np.float32)
                 for ids, tfs, idf in (p for p in found if p):
                     # ids are unique within a term, so the fancy-index += is exact
-                    raw[ids] += idf * tfs * (K1 + 1.0) / (tfs + self._knorm[ids])
+                    part = np.zeros(n, dtype=np.float32)
+                    part[ids] = idf * tfs * (K1 + 1.0) / (tfs + K1)
+                    raw += part
+                    np.minimum(share, part / (idf * FULL_MATCH), out=share)
                 raw /= len(alternative.terms)
                 np.maximum(best, alternative.weight * raw, out=best)
-                share = np.minimum(raw / (idf_mean * FULL_MATCH), 1.0)
-                np.maximum(cover, alternative.weight * share, out=cover)
+                np.maximum(cover, alternative.weight * np.minimum(share, 1.0), out=cover)
             # a concept weighs as the word typed if the index knows it, else as what it may
             # mean, else as the rarest term (and stays uncovered)
             importance = known.get("exact") or max(known.values(), default=postings.unknown_idf)
             total += best
             covered += importance * cover
             importances += importance
-        return total, covered / importances
+            weightiest = max(weightiest, importance)
+        return total, covered / importances, weightiest / importances
 
 
 def _add_compound_parts(bags: dict[int, dict[str, float]]) -> None:
@@ -375,6 +403,21 @@ def _add_compound_parts(bags: dict[int, dict[str, float]]) -> None:
         for term, tf in [(t, tf) for t, tf in bag.items() if t in splits]:
             for part in splits[term]:
                 bag[part] = bag.get(part, 0.0) + PART_WEIGHT * tf
+
+
+def _add_verb_stems(bags: dict[int, dict[str, float]], written: dict[str, str], code: str) -> None:
+    """Index a participle also by its verb, where the pages use the verb too ("abgeholt" ->
+    "abhol", as in "Abholung"), at ``PART_WEIGHT``: a question in other words finds it."""
+    vocabulary = {term for bag in bags.values() for term in bag}
+    verbs: dict[str, set[str]] = {}
+    for word, term in written.items():
+        for verb in verb_stems(word, code):
+            if verb != term and verb in vocabulary:
+                verbs.setdefault(term, set()).add(verb)
+    for bag in bags.values():
+        for term, tf in [(t, tf) for t, tf in bag.items() if t in verbs]:
+            for verb in verbs[term]:
+                bag[verb] = bag.get(verb, 0.0) + PART_WEIGHT * tf
 
 
 def _join_neighbours(concepts: list[Concept], code: str, postings: _Postings) -> None:
@@ -404,9 +447,14 @@ def confidence(hits: list[Hit]) -> float:
     title or heading -> 1, a word only mentioned once in the text -> 0.73; a synonym a little
     less, a corrected typo less (the shorter the word, the less); a question about what the
     pages never mention -> near 0; pages in another language -> times 0.6.
+    A compound or a phrase covers only as far as its every part is in the passage
+    ("Gewerbesteuer" is not covered by a page on "Grundsteuer"). If the question asks for a
+    time ("wann", "wie lange") or an amount ("was kostet", "wie viel") and the passage has
+    none (``answer_types``), that counts as one more uncovered concept, as weighty as the
+    question's weightiest: "Wann kommt die blaue Tonne?" answered with what goes into it.
     margin = 1 - (best other page's score / top score), 1 if no other page is among the hits.
     confidence = coverage * (1 - MARGIN_SHARE + MARGIN_SHARE * margin): a second page as good
-    as the first takes 30 % away. Pass the hits of one search with k >= 3 so it can show.
+    as the first halves it. Pass the hits of one search with k >= 3 so it can show.
     """
     if not hits or hits[0].score <= 0:
         return 0.0

@@ -22,6 +22,8 @@ import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from stadtbote.assistant.stopwords import QUESTION_PHRASE_TEXT, STOPWORDS
+
 # ISO 639-1 code -> Snowball algorithm; other languages are not stemmed (exact words only).
 ALGORITHMS = {
     "de": "german",
@@ -46,46 +48,6 @@ ALGORITHMS = {
     "sr": "serbian",
 }
 _NAMES = {name: code for code, name in ALGORITHMS.items()}
-
-# Small on purpose: words that carry no topic in a citizen's question or a page. Question
-# words, modal verbs and negations are in (negations don't change which page answers), and
-# so are "heute"/"morgen": a page never answers by the date of the question.
-_GERMAN = """
-aber alle allem allen aller alles als also am an andere anderen auch auf aus bei beim bin
-bis bist bitte brauche brauchen da damit dann das dass dein deine dem den denn der des dessen
-dich die dies diese diesem diesen dieser dieses dir doch dort du durch ein eine einem einen
-einer eines er es etwas euch euer eure für gibt gern gerne habe haben hallo hat hatte hätte
-heute hier ich ihm ihn ihnen ihr ihre ihrem ihren ihrer im in ist ja jede jedem jeden jeder
-jedes jetzt kann kein keine keinem keinen keiner können könnte machen mache mal man mein meine
-meinem meinen meiner mich mir mit morgen möchte muss müssen nach nicht noch nun nur ob oder
-ohne sehr sein seine seinem seinen seiner sich sie sind so soll sollen sollte tun über um und
-uns unser unsere unter vom von vor war waren was weil wenn werde werden wie will wir wird wo
-wurde würde zu zum zur zwischen danke gestern wann warum weshalb wieso wozu wer wen wem wessen
-welche welchem welchen welcher welches woher wohin womit wofür worauf wieviel wieviele darf
-dürfen geht gehen heisst heissen gut gute guten gutes weiter weitere weiteren weiterer weiteres
-viel viele vielen
-"""
-_ENGLISH = """
-a about after all also am an and any are as at be been before but by can could did do does
-for from get got had has have hello hi how i if in into is it its many me much my need no not
-now of
-on or our please should so than thank thanks that the their them then there these they this
-those to today tomorrow too us want was we were what when where which who whom whose why
-will with would yesterday you your
-"""
-
-
-def _with_spellings(words: str) -> frozenset[str]:
-    base = set(words.split())
-    return frozenset(
-        base | {w.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue") for w in base}
-    )
-
-
-STOPWORDS: dict[str, frozenset[str]] = {
-    "de": _with_spellings(_GERMAN),
-    "en": _with_spellings(_ENGLISH),
-}
 
 # Between two parts of a German compound: Hund-e-steuer, Arbeit-s-amt, Straße-n-bahn.
 LINKING_ELEMENTS = ("", "s", "es", "n", "en", "e", "er")
@@ -140,6 +102,20 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+QUESTION_PHRASES: dict[str, frozenset[tuple[str, ...]]] = {
+    code: frozenset(tuple(normalise(phrase).split()) for phrase in phrases.split("|"))
+    for code, phrases in QUESTION_PHRASE_TEXT.items()
+}
+
+
+def question_phrase(sequence: Sequence[str], start: int, language: str) -> int:
+    """How many words at ``sequence[start]`` only say how the question asks (0 if none)."""
+    for phrase in QUESTION_PHRASES.get(language_code(language), ()):
+        if tuple(sequence[start : start + len(phrase)]) == phrase:
+            return len(phrase)
+    return 0
+
+
 def is_stopword(word: str, language: str) -> bool:
     return word in STOPWORDS.get(language_code(language), frozenset())
 
@@ -164,7 +140,12 @@ def stem(word: str, language: str) -> str:
         stemmer = _STEMMERS.get(algorithm)
         if stemmer is None:
             stemmer = _STEMMERS[algorithm] = snowballstemmer.stemmer(algorithm)
-        return str(stemmer.stemWord(word))  # type: ignore[attr-defined]
+        found = str(stemmer.stemWord(word))  # type: ignore[attr-defined]
+    # Snowball German keeps the -s of plurals after a vowel (loanwords: "Sofas", "Autos",
+    # "Handys", "Fotos", "Euros"), so they would miss their singular.
+    if algorithm == "german" and len(found) >= 5 and found[-1] == "s" and found[-2] in "aoy":
+        found = found[:-1]
+    return found
 
 
 def analysed(text: str, language: str) -> list[tuple[str, str]]:
@@ -246,6 +227,43 @@ def split_compound(
     return list(parts) if parts else [word]
 
 
+# Participles and verb forms Snowball leaves apart from their verb: "abgeholt" (abholen),
+# "geleert" (leeren), "angemeldet" (anmelden), "beantragt" (beantragen).
+SEPARABLE_PREFIXES = (
+    "ab", "an", "auf", "aus", "bei", "durch", "ein", "fest", "frei", "her", "hin", "los", "mit",
+    "nach", "raus", "rein", "um", "vor", "weg", "wieder", "zu", "zurück",
+)  # fmt: skip
+INSEPARABLE_PREFIXES = ("be", "emp", "ent", "er", "miss", "ver", "zer")
+
+
+def verb_stems(word: str, language: str) -> list[str]:
+    """Stems of the verb a German past participle or third person may come from: "abgeholt"
+    -> "abhol", "geleert" -> "leer", "abgegeben" -> "abgeb", "beantragt" -> "beantrag".
+    Guesses: the caller keeps only those its vocabulary knows ("geburt" -> "bur" is none)."""
+    if language_code(language) != "de" or not word.isalpha():
+        return []
+    bases: list[tuple[str, str]] = []  # (prefix, what is left of the verb)
+    for prefix in ("", *SEPARABLE_PREFIXES):
+        rest = word[len(prefix) + 2 :]
+        if word.startswith(prefix + "ge") and len(rest) >= 3:
+            bases.append((prefix, rest))
+    if word.startswith(INSEPARABLE_PREFIXES) and word.endswith("t"):
+        bases.append(("", word))
+    found: list[str] = []
+    for prefix, rest in bases:
+        for ending in ("et", "t", "en"):
+            if rest.endswith(ending) and len(rest) - len(ending) >= 3:
+                base = prefix + rest[: -len(ending)]
+                # "leer-en", but "änder-n", "sammel-n"
+                for infinitive in (
+                    (base + "en", base + "n") if base.endswith(("el", "er")) else (base + "en",)
+                ):
+                    if (candidate := stem(infinitive, "de")) not in found:
+                        found.append(candidate)
+                break
+    return found
+
+
 def compound_splits(frequencies: Mapping[str, int]) -> dict[str, list[str]]:
     """Every alphabetic term of a vocabulary (term -> how often) that splits into other terms
     of it, with its parts: how an index learns that "mullabfuhr" is "mull" + "abfuhr"."""
@@ -276,12 +294,23 @@ def plain_text(markdown: str) -> str:
 
 
 # Out of the box: the commonest ways a question and a page say the same thing in different
-# words ("Was kostet ...?" - "## Gebühren"). A town's own synonyms come on top.
+# words ("Was kostet ...?" - "## Gebühren", "Wie lange dauert ...?" - "## Bearbeitungszeit").
+# A town's own synonyms come on top.
 DEFAULT_SYNONYMS: dict[str, list[str]] = {
     "kosten": ["gebühr", "preis"],
     "preis": ["gebühr", "kosten"],
     "gebühr": ["kosten"],
     "teuer": ["gebühr", "kosten"],
+    "wie viel": ["gebühr", "kosten", "preis", "höhe", "beitrag", "steuersatz"],
+    "kostenlos": ["gebührenfrei", "kostenfrei", "beitragsfrei"],
+    "umsonst": ["kostenlos", "gebührenfrei", "kostenfrei", "beitragsfrei"],
+    "wie lange": ["bearbeitungszeit", "dauer"],
+    "wie schnell": ["bearbeitungszeit", "dauer"],
+    "dauert": ["bearbeitungszeit", "dauer"],
+    "dauer": ["bearbeitungszeit"],
+    "bearbeitungszeit": ["dauer"],
+    "zu spät": ["frist", "versäumt"],
+    "verpasst": ["frist", "versäumt"],
     "öffnungszeiten": ["sprechzeiten", "geöffnet"],
     "sprechzeiten": ["öffnungszeiten"],
     "geöffnet": ["öffnungszeiten", "sprechzeiten"],
@@ -298,6 +327,7 @@ DEFAULT_SYNONYMS: dict[str, list[str]] = {
     "how much": ["fee", "cost", "price"],
     "price": ["fee", "cost"],
     "fee": ["cost"],
+    "how long": ["processing time"],
     "opening hours": ["open"],
     "lost": ["loss", "stolen"],
 }
