@@ -362,6 +362,14 @@ def test_a_participle_finds_the_verbs_noun_and_the_verb_finds_a_participle():
     assert top(index.search("Wann leeren die die Tonne?")) == "1"
 
 
+def test_an_unknown_compound_is_found_by_the_part_the_pages_know_but_not_trusted():
+    index = pair(("Straßenschäden melden", "## Gehweg\nSchäden am Gehweg melden Sie online."),
+                 *FILLER)  # fmt: skip
+    hits = index.search("Gehwegplatte")
+    assert top(hits) == "0"
+    assert confidence(hits) == 0.0
+
+
 def test_a_compound_counts_as_covered_only_with_all_its_parts():
     # "Gewerbesteuer" shares "Steuer" with the page, but is not what it is about
     index = pair(("Grundsteuer", "## Hebesätze\nDer Hebesatz der Grundsteuer B beträgt 480 %."),

@@ -4,8 +4,8 @@ keywords, heading, text), and a query that is widened by stems, compound parts, 
 verbs, synonyms and typo corrections. In memory, no Django.
 
 A query becomes *concepts* (one per content word, or per synonym term), each with
-alternatives: the word's stem (weight 1), its compound parts, a compound formed with a
-neighbouring word ("Abfuhr von Müll" -> "müllabfuhr"), the verb of a participle, the town's
+alternatives: the word's stem (weight 1), its compound parts (of an unknown compound, the
+part the pages know), a compound formed with a neighbouring word ("Abfuhr von Müll" -> "müllabfuhr"), the verb of a participle, the town's
 synonyms, close spellings. A passage scores, per concept, its best alternative (so an
 expansion never counts twice), and the concepts' scores add up; a passage whose title or
 heading says more than the question loses a little (``Index._specificity``). Scores are
@@ -345,6 +345,8 @@ class Index:
             parts = split_compound(term, postings.rows, MIN_PART, postings.df)
             if len(parts) > 1:
                 add(Alternative(tuple(parts), COMPOUND_WEIGHT, "compound"))
+            elif not known and (half := _half_known(term, postings)):
+                add(Alternative(half, COMPOUND_WEIGHT, "compound"))
         if not known and typos:
             corrections: dict[str, float] = {}
             for written, similarity in postings.fuzzy.lookup(fold_umlauts(word.replace("-", ""))):
@@ -393,6 +395,19 @@ class Index:
             importances += importance
             weightiest = max(weightiest, importance)
         return total, covered / importances, weightiest / importances
+
+
+def _half_known(term: str, postings: _Postings) -> tuple[str, str] | None:
+    """An unknown compound as a known part and the rest ("telefonnumm" -> "telefon" +
+    "numm", "fischereischein" -> "fischerei" + "schein"): found by the part, never covered
+    by it (``Index._score`` covers a compound only with all its parts). The longest part wins."""
+    best, known = None, 0
+    for cut in range(MIN_PART, len(term) - MIN_PART + 1):
+        head, tail = term[:cut], term[cut:]
+        for part in (head, tail):
+            if len(part) > known and part in postings.rows:
+                best, known = (head, tail), len(part)
+    return best
 
 
 def _add_compound_parts(bags: dict[int, dict[str, float]]) -> None:
