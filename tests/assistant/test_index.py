@@ -309,7 +309,8 @@ FILLER = [("Wohnsitz anmelden", "## Unterlagen\nPersonalausweis und Wohnungsgebe
           ("Hundesteuer", "## Höhe\n96 Euro im Jahr für den ersten Hund."),
           ("Reisepass beantragen", "## Gültigkeit\nDer Reisepass gilt zehn Jahre."),
           ("Wohngeld beantragen", "## Anspruch\nWohngeld bekommen Mieter mit wenig Einkommen."),
-          ("Führungszeugnis beantragen", "## Arten\nEs gibt das einfache und das erweiterte.")]  # fmt: skip
+          ("Führungszeugnis beantragen", "## Arten\nEs gibt das einfache und das erweiterte."),
+          ]  # fmt: skip
 
 
 def test_a_word_in_a_short_heading_counts_more_than_in_a_long_one():

@@ -4,12 +4,13 @@ keywords, heading, text), and a query that is widened by stems, compound parts, 
 verbs, synonyms and typo corrections. In memory, no Django.
 
 A query becomes *concepts* (one per content word, or per synonym term), each with
-alternatives: the word's stem (weight 1), its compound parts (of an unknown compound, the
-part the pages know), a compound formed with a neighbouring word ("Abfuhr von Müll" -> "müllabfuhr"), the verb of a participle, the town's
-synonyms, close spellings. A passage scores, per concept, its best alternative (so an
-expansion never counts twice), and the concepts' scores add up; a passage whose title or
-heading says more than the question loses a little (``Index._specificity``). Scores are
-comparable across queries only through ``confidence``.
+alternatives: the word's stem (weight 1), its compound parts (of an unknown compound, the part
+the pages know), a compound formed with a neighbouring word ("Abfuhr von Müll" ->
+"müllabfuhr"), the verb of a participle, the town's synonyms, close spellings. A passage
+scores, per concept, its best alternative (so an expansion never counts twice), and the
+concepts' scores add up; a passage whose title or heading says more than the question loses a
+little (``Index._specificity``). Scores are comparable across queries only through
+``confidence``.
 """
 
 from __future__ import annotations
