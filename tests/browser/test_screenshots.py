@@ -21,6 +21,15 @@ pytestmark = pytest.mark.skipif(not TARGET, reason="set STADTBOTE_SCREENSHOTS=<f
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
+def sign_in_as_caseworker(page: Page, username: str) -> None:
+    """Case workers need no second factor: the password lands on the queue."""
+    page.goto("/musterstadt/staff/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill("Screenshot-2026")
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/staff/cases/")
+
+
 def shoot(page: Page, name: str) -> None:
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(300)  # map tiles of districts are drawn after the data arrives
@@ -102,11 +111,7 @@ def test_screenshots_of_reporting_and_the_staff_console(browser: Browser, live_s
         page.goto(f"/musterstadt/reports/{cases[1].public_id}?new=1")
         shoot(page, "report-page-phone")
         page = desktop.new_page()
-        page.goto("/musterstadt/staff/login")
-        page.locator("#username").fill(user.username)
-        page.locator("#password").fill("Screenshot-2026")
-        page.locator("#password").press("Enter")
-        page.wait_for_url("**/staff/cases/")
+        sign_in_as_caseworker(page, user.username)
         shoot(page, "staff-queue-desktop")
         page.goto(f"/musterstadt/staff/cases/{cases[0].number}")
         shoot(page, "staff-case-desktop")
@@ -227,11 +232,7 @@ def test_screenshots_of_the_assistant_and_the_knowledge_review(
         page.locator("#conversation .exchange button[value=no]").first.click()
         shoot(page, "assistant-phone")
         page = desktop.new_page()
-        page.goto("/musterstadt/staff/login")
-        page.locator("#username").fill(user.username)
-        page.locator("#password").fill("Screenshot-2026")
-        page.locator("#password").press("Enter")
-        page.wait_for_url("**/staff/cases/")
+        sign_in_as_caseworker(page, user.username)
         page.goto("/musterstadt/staff/knowledge/review")
         shoot(page, "staff-knowledge-review-desktop")
     finally:

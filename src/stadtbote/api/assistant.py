@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from stadtbote.api.auth import SubscriberToken
+from stadtbote.api.auth import bearer_subscriber
 from stadtbote.api.schemas import ErrorOut
 from stadtbote.api.views import client_ip, tenant_or_404
 from stadtbote.assistant import inquiry, service
@@ -130,14 +130,7 @@ def feedback(request: HttpRequest, tenant: str, question_id: str, payload: Feedb
 )
 def create_inquiry(request: HttpRequest, tenant: str, payload: InquiryIn) -> Status:
     town = tenant_or_404(tenant)
-    subscriber = None
-    header = request.headers.get("Authorization", "")
-    if header:
-        subscriber = SubscriberToken().authenticate(request, header.removeprefix("Bearer ").strip())
-        if subscriber is None or subscriber.tenant_id != town.pk:
-            return Status(
-                401, {"detail": "token: not a subscriber of this town", "code": "unauthorized"}
-            )
+    subscriber = bearer_subscriber(request, town.pk)
     if not allow("inquiry", f"{town.pk}:{client_ip(request)}", inquiries.INQUIRIES_PER_HOUR, 3600):
         raise RateLimited("too many questions from this address; try again in an hour")
     try:

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from stadtbote.core import tokens
-from stadtbote.core.errors import Forbidden, NotFound
+from stadtbote.core.errors import Forbidden, NotFound, Unauthorized
 from stadtbote.core.roles import allows
 from stadtbote.subscribers.models import Subscriber
 from stadtbote.tenants.keys import authenticate
@@ -25,6 +25,18 @@ class SubscriberToken(HttpBearer):
             .filter(token_hash=tokens.digest(token))
             .first()
         )
+
+
+def bearer_subscriber(request: HttpRequest, tenant_id: int) -> Subscriber | None:
+    """The subscriber whose token the request carries, if it carries one; a token that is not
+    a subscriber of this town is refused (401), never silently ignored."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    subscriber = SubscriberToken().authenticate(request, header.removeprefix("Bearer ").strip())
+    if subscriber is None or subscriber.tenant_id != tenant_id:
+        raise Unauthorized("not a subscriber of this town", field="token")
+    return subscriber
 
 
 def staff_for(request: HttpRequest, tenant: str, action: str) -> tuple[ApiKey, Municipality]:

@@ -14,7 +14,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from stadtbote.api.auth import SubscriberToken
+from stadtbote.api.auth import bearer_subscriber
 from stadtbote.api.schemas import ErrorOut
 from stadtbote.api.views import cached_json, client_ip, tenant_or_404
 from stadtbote.core.errors import NotFound, RateLimited
@@ -158,13 +158,8 @@ FOLLOW_MAILS_PER_HOUR = 10
 )
 def follow(request: HttpRequest, tenant: str, report_id: str, payload: FollowIn) -> Status:
     case = _case(tenant, report_id)
-    header = request.headers.get("Authorization", "")
-    if header:
-        subscriber = SubscriberToken().authenticate(request, header.removeprefix("Bearer ").strip())
-        if subscriber is None or subscriber.tenant_id != case.tenant_id:
-            return Status(
-                401, {"detail": "token: not a subscriber of this town", "code": "unauthorized"}
-            )
+    subscriber = bearer_subscriber(request, case.tenant_id)
+    if subscriber is not None:
         added = following.follow_as_subscriber(case, subscriber)
         return Status(201, {"following": True, "new": added})
     if not allow(

@@ -35,6 +35,11 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"

@@ -9,14 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 
 from stadtbote.core.errors import InvalidInput
 from stadtbote.reports import following, sla
 from stadtbote.reports.models import Case, Category, CategoryKind
-from stadtbote.reports.service import insert_numbered, targets, working_time
+from stadtbote.reports.service import checked_email, insert_numbered, targets, working_time
 from stadtbote.subscribers.models import Subscriber
 from stadtbote.tenants.models import Municipality
 
@@ -65,12 +63,7 @@ def open_inquiry(
         raise InvalidInput(f"at least {MIN_QUESTION} characters", field="question")
     if len(text) > MAX_QUESTION:
         raise InvalidInput(f"at most {MAX_QUESTION} characters", field="question")
-    email = str(email or "").strip()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise InvalidInput("not a valid e-mail address", field="email") from None
+    email = checked_email(email)
     if subscriber is not None and subscriber.tenant_id != tenant.pk:
         subscriber = None
     if not email and subscriber is None:

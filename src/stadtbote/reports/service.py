@@ -62,12 +62,7 @@ def create_case(
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"at most {MAX_DESCRIPTION} characters", field="description")
     clean_answers = answers.check(category.questions, dict(data.get("answers") or {}))
-    email = str(data.get("email") or "").strip()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise InvalidInput("not a valid e-mail address", field="email") from None
+    email = checked_email(data.get("email"))
     first, resolve = targets(category)
     work = working_time(tenant)
     fields = {
@@ -93,6 +88,17 @@ def create_case(
 
 
 NUMBER_RETRIES = 4
+
+
+def checked_email(value: Any) -> str:
+    """The citizen's address for answers, or "" if none was given; a malformed one is refused."""
+    email = str(value or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidInput("not a valid e-mail address", field="email") from None
+    return email
 
 
 def insert_numbered(fields: dict[str, Any], actor_label: str) -> Case:
