@@ -1,6 +1,7 @@
 """`stadtbote assistant eval FILE`: how well the assistant finds the right page, and whether it
 hands off what it should not answer. Each line of FILE: {"question", "language", "expected"}
-with expected a page url, "handoff" or "emergency"."""
+with expected a page url, a list of urls (pages that answer it equally well: the town's page
+on opening hours and an office's own contacts entry), "handoff" or "emergency"."""
 
 from __future__ import annotations
 
@@ -56,12 +57,15 @@ def run(tenant: Municipality, path: Path) -> Report:
             continue
         item = json.loads(line)
         question, language, expected = item["question"], item["language"], item["expected"]
+        right = set(expected) if isinstance(expected, list) else {expected}
         report.questions += 1
         kind = safety.refusal(question)
         with translation.override(language):
             hits = [] if kind else index.search(question, language, synonyms, k=10)
         answered = kind is None and confidence(hits) >= service.THRESHOLD
         pages = list(dict.fromkeys(h.passage.url for h in hits))
+        if isinstance(expected, list):
+            expected = " or ".join(expected)
         if expected == "emergency":
             report.emergencies += 1
             caught = kind in (safety.Refusal.EMERGENCY, safety.Refusal.CRISIS)
@@ -77,9 +81,9 @@ def run(tenant: Municipality, path: Path) -> Report:
                 report.confident_wrong.append(f"[should hand off] {question} -> {pages[0]}")
             continue
         report.page_questions += 1
-        report.top1 += bool(pages) and pages[0] == expected
-        report.top3 += expected in pages[:3]
-        if answered and pages[0] != expected:
+        report.top1 += bool(pages) and pages[0] in right
+        report.top3 += bool(right & set(pages[:3]))
+        if answered and pages[0] not in right:
             report.confident_wrong.append(f"{question} -> {pages[0]} (expected {expected})")
         elif not answered:
             report.misses.append(f"{question} (expected {expected})")
