@@ -39,11 +39,13 @@ def report(tenant: Municipality, when: datetime = MONDAY_10, **extra: object) ->
     return cases.report(tenant, when, **body)
 
 
-def signed_in(tenant: Municipality, role: str) -> Client:
+def signed_in(tenant: Municipality, role: str, *, with_second_factor: bool = False) -> Client:
+    """A signed-in client of the demo person with ``role``; past the second factor where the
+    role needs one (or ``with_second_factor``: some actions need it whatever the role)."""
     user = get_user_model().objects.get(username=_demo_user(role))
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
-    if role in SECOND_FACTOR_REQUIRED:
+    if role in SECOND_FACTOR_REQUIRED or with_second_factor:
         second_factor(client, tenant, user)
     return client
 

@@ -13,6 +13,13 @@ from stadtbote.reports import service
 from stadtbote.reports.models import Case
 from tests.staff.conftest import report, signed_in
 
+
+@pytest.fixture
+def caseworker(tenant):
+    # Keeping the knowledge base changes what citizens read: a second factor whatever the role.
+    return signed_in(tenant, "caseworker", with_second_factor=True)
+
+
 QUESTION = (
     "Wann wird der Sperrmüll in der Altstadt abgeholt? Ich habe einen alten Schrank und zwei "
     "Matratzen und weiß nicht, ob ich die vorher anmelden muss."
@@ -143,7 +150,14 @@ def test_the_admin_may(case, tenant):
     assert Entry.objects.filter(origin=Origin.ANSWER).count() == 1
 
 
-def test_another_towns_staff_get_404(other_town_worker, case):
+def test_another_towns_staff_get_404(other_town_worker, other_town, case):
+    from django.contrib.auth import get_user_model as users
+
+    from tests.staff.conftest import second_factor
+
+    second_factor(
+        other_town_worker, other_town, users().objects.get(username="bauhof@nachbarort.example")
+    )
     answer(case)
     assert other_town_worker.get(path(case)).status_code == 404
     assert other_town_worker.post(path(case), form()).status_code == 404

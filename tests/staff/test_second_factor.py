@@ -89,10 +89,19 @@ def test_wrong_codes_lock_the_account_and_end_the_session(tenant):
     assert guard.is_locked(user, timezone.now())
 
 
-def test_a_case_worker_without_an_authenticator_needs_none(tenant):
+def test_a_case_worker_without_an_authenticator_needs_none_to_handle_cases(tenant):
     client = signed_in_with_password("sachbearbeitung@musterstadt.example")
     assert client.get("/musterstadt/staff/cases/").status_code == 200
-    assert client.get("/musterstadt/staff/setup")["Location"] == "/musterstadt/staff/"
+    assert client.get("/musterstadt/staff/setup").status_code == 200  # but may set one up
+
+
+def test_a_case_worker_sets_up_a_second_factor_before_changing_what_citizens_read(tenant):
+    client = signed_in_with_password("sachbearbeitung@musterstadt.example")
+    assert client.get("/musterstadt/staff/knowledge/").status_code == 200  # reading is fine
+    response = client.get("/musterstadt/staff/knowledge/new")
+    assert response["Location"].startswith("/musterstadt/staff/setup?next=")
+    response = client.post("/musterstadt/staff/knowledge/new", {"title": "x", "body": "y"})
+    assert response["Location"].startswith("/musterstadt/staff/setup?next=")
 
 
 def test_a_case_worker_who_set_one_up_must_use_it(tenant):

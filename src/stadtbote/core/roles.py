@@ -42,7 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The assistant's knowledge base: everyone in the console reads it; those who answer
     # citizens or publish keep it. The review list shows what citizens typed: keepers only.
     "kb.read": frozenset({"admin", "publisher", "caseworker", "viewer"}),
+    # Writing entries changes what citizens read: see SECOND_FACTOR_ACTIONS.
     "kb.manage": frozenset({"admin", "publisher", "caseworker"}),
+    # The questions citizens asked (review list): what they typed, nothing about them.
+    "kb.review": frozenset({"admin", "publisher", "caseworker"}),
     "audit.read": frozenset({"admin"}),
     "staff.manage": frozenset({"admin"}),
 }
@@ -50,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Roles that may change what citizens receive or who may act: a password alone is not enough.
 SECOND_FACTOR_REQUIRED = frozenset({"admin", "publisher", "operator"})
+# Actions that change what citizens read need a second factor in this session whatever the
+# role: case workers keep the knowledge base (public pages, the assistant's answers), and a
+# stolen password alone must not let anyone put words in the town's mouth.
+SECOND_FACTOR_ACTIONS = frozenset({"kb.manage"})
 
 
 def allows(role: str, action: str) -> bool:

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django_otp import user_has_device
 
-from stadtbote.core.roles import SECOND_FACTOR_REQUIRED, Role, allows
+from stadtbote.core.roles import SECOND_FACTOR_ACTIONS, SECOND_FACTOR_REQUIRED, Role, allows
 from stadtbote.tenants.models import Municipality, Operator, StaffMembership
 
 # Staff sessions end after a working day; a forgotten browser on a shared office PC must not
@@ -58,16 +58,19 @@ def membership(user: Any, tenant_slug: str) -> Staff | None:
     return None
 
 
-def second_factor_step(request: HttpRequest, staff: Staff) -> str | None:
-    """Where the person must go before anything else: "setup" (their role needs a second
-    factor and they have none yet), "verify" (enter this session's code), or None."""
+def second_factor_step(
+    request: HttpRequest, staff: Staff, action: str | None = None, *, wanted: bool = False
+) -> str | None:
+    """Where the person must go before anything else: "setup" (their role or ``action`` needs
+    a second factor, or they ask for one, and they have none yet), "verify" (enter this
+    session's code), or None."""
     # Right after ``login()`` request.user is the bare user, without OTP's ``is_verified``.
     is_verified = getattr(request.user, "is_verified", None)
     if is_verified is not None and is_verified():
         return None
     if user_has_device(staff.user, confirmed=True):
         return "verify"
-    if staff.role in SECOND_FACTOR_REQUIRED:
+    if wanted or staff.role in SECOND_FACTOR_REQUIRED or action in SECOND_FACTOR_ACTIONS:
         return "setup"
     return None
 
@@ -95,6 +98,8 @@ def staff_view(
             if staff is None:
                 raise Http404("no such page")
             step = second_factor_step(request, staff)
+            if step is None and staff.may(action):  # the action itself may need one
+                step = second_factor_step(request, staff, action)
             if step is not None:
                 return HttpResponseRedirect(
                     second_factor_url(tenant, step, request.get_full_path())

@@ -141,7 +141,8 @@ def _at_step(
     next_url = _safe_next(request, town)
     if staff is None:
         return HttpResponseRedirect(f"/{town.slug}/staff/login")
-    if second_factor_step(request, staff) != step:
+    # Setting one up is open to everyone without one: some actions need it whatever the role.
+    if second_factor_step(request, staff, wanted=step == "setup") != step:
         return _after_password(request, staff, next_url)
     return town, staff, next_url
 

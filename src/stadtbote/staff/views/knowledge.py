@@ -22,7 +22,7 @@ from stadtbote.assistant import entries
 from stadtbote.assistant.models import Entry, Origin, Question
 from stadtbote.pages.render import markdown
 from stadtbote.reports.models import Case
-from stadtbote.staff.access import Staff, staff_view
+from stadtbote.staff.access import Staff, second_factor_step, second_factor_url, staff_view
 from stadtbote.staff.views.common import refused, staff_page
 
 PAGE_SIZE = 50
@@ -197,6 +197,11 @@ def entry_form(request: HttpRequest, staff: Staff, entry_id: int | None = None) 
     entry = get_object_or_404(Entry, pk=entry_id, tenant=t) if entry_id is not None else None
     if (entry is None or request.method == "POST") and not staff.may("kb.manage"):
         return refused(request, staff, "kb.manage")
+    writing = entry is None or request.method == "POST" or entries.editable(entry)
+    if writing and staff.may("kb.manage"):
+        step = second_factor_step(request, staff, "kb.manage")
+        if step is not None:
+            return HttpResponseRedirect(second_factor_url(t.slug, step, request.get_full_path()))
     if entry is not None and (not entries.editable(entry) or not staff.may("kb.manage")):
         if request.method == "POST":
             return read_only_page(

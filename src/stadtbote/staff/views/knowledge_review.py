@@ -47,7 +47,7 @@ def _safe_link(url: str) -> bool:
     )
 
 
-@staff_view("kb.manage")
+@staff_view("kb.review")
 def review_list(request: HttpRequest, staff: Staff) -> HttpResponse:
     show = _show(request.GET.get("show", "all"))
     questions = entries.review_list(staff.tenant, show)
@@ -82,7 +82,7 @@ def review_list(request: HttpRequest, staff: Staff) -> HttpResponse:
 
 
 @require_POST
-@staff_view("kb.manage")
+@staff_view("kb.review")
 def mark_reviewed(request: HttpRequest, staff: Staff, question_id: int) -> HttpResponse:
     if entries.mark_reviewed(request, staff.tenant, question_id) is None:
         raise Http404("no such question (questions are kept for 30 days)")
