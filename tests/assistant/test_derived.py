@@ -179,14 +179,14 @@ def test_the_report_categories_become_one_page_per_language_with_their_promise(t
 def test_each_public_office_becomes_an_entry_with_hours_address_phone_and_email(town):
     derived.sync_town(town, NOW)
     found = entries(town, Origin.CONTACT)
-    office = found["/kleinstadt/contacts#buergerbuero"]
+    office = found["/kleinstadt/contacts#office-buergerbuero"]
     assert office.language == "de"
     assert "Bürgerbüro" in office.title
     for part in ("Rathaus, Markt 1", "02941 123-100", "buergerbuero@kleinstadt.example"):
         assert part in office.body
     assert "Montag bis Freitag 8:00–12:00 Uhr" in office.body
     assert "Bürgerbüro" in office.tags
-    english = found["/language?language=en&next=/kleinstadt/contacts%23buergerbuero"]
+    english = found["/language?language=en&next=/kleinstadt/contacts%23office-buergerbuero"]
     assert "Monday to Friday 8 am – 12 noon" in english.body
     assert "Citizens' Office" in english.title
     assert not [url for url in found if "bauhof" in url]  # not public
@@ -219,8 +219,8 @@ def test_new_opening_hours_update_only_that_offices_entries(town):
     assert (counts.created, counts.updated, counts.removed) == (0, 1, 0)
     after = entries(town)
     changed = [url for url, e in after.items() if e.updated_at != before[url]]
-    assert changed == ["/kleinstadt/contacts#buergerbuero"]
-    assert "Montag 8–12 Uhr" in after["/kleinstadt/contacts#buergerbuero"].body
+    assert changed == ["/kleinstadt/contacts#office-buergerbuero"]
+    assert "Montag 8–12 Uhr" in after["/kleinstadt/contacts#office-buergerbuero"].body
 
 
 def test_an_office_that_stops_being_public_leaves_the_knowledge(town):
@@ -287,7 +287,7 @@ def test_imported_and_staff_entries_are_never_touched(town):
     # Staff wrote a page at the address a derived entry would take: theirs stays.
     staff = Entry.objects.create(
         tenant=town,
-        url="/kleinstadt/contacts#buergerbuero",
+        url="/kleinstadt/contacts#office-buergerbuero",
         title="Bürgerbüro (von Hand)",
         body="Bitte anrufen.",
         origin=Origin.STAFF,
@@ -359,7 +359,7 @@ def test_the_assistant_answers_when_the_buergerbuero_is_open_from_the_contacts_e
     derived.sync_town(town)
     answer = service.ask(town, "Wann hat das Bürgerbüro geöffnet?", "de")
     assert answer.answered
-    assert answer.sources[0]["url"] == "/kleinstadt/contacts#buergerbuero"
+    assert answer.sources[0]["url"] == "/kleinstadt/contacts#office-buergerbuero"
     assert "Montag bis Freitag 8:00–12:00 Uhr" in answer.answer
     assert "02941" not in answer.answer  # the passage on the hours, not the whole entry
 
@@ -416,7 +416,7 @@ def test_a_savepoint_rolled_back_after_the_first_change_still_leaves_one_sync():
 def test_deleting_an_office_queues_a_sync_and_the_task_removes_its_entries():
     town = make_town()
     drain()
-    assert "/kleinstadt/contacts#buergerbuero" in entries(town)
+    assert "/kleinstadt/contacts#office-buergerbuero" in entries(town)
     DBTaskResult.objects.all().delete()
     Category.objects.filter(tenant=town).delete()
     Department.objects.filter(tenant=town, slug="buergerbuero").delete()
@@ -507,12 +507,24 @@ def test_a_sync_that_loses_a_race_for_an_url_tries_again(town, monkeypatch):
 
 def test_the_demo_town_has_its_derived_knowledge_after_loading_and_again_unchanged(tenant):
     found = entries(tenant)
-    assert "/musterstadt/contacts#buergerbuero" in found
+    assert "/musterstadt/contacts#office-buergerbuero" in found
     assert "/musterstadt/report" in found
-    assert found["/musterstadt/contacts#buergerbuero"].origin == Origin.CONTACT
-    assert "02941 980-100" in found["/musterstadt/contacts#buergerbuero"].body
+    assert found["/musterstadt/contacts#office-buergerbuero"].origin == Origin.CONTACT
+    assert "02941 980-100" in found["/musterstadt/contacts#office-buergerbuero"].body
     from stadtbote.ops.demo import load_demo
 
     before = {url: e.updated_at for url, e in entries(tenant).items()}
     load_demo(say=lambda _: None)
     assert {url: e.updated_at for url, e in entries(tenant).items()} == before
+
+
+def test_opening_hours_typed_as_plain_text_in_the_admin_still_work(tenant, client):
+    from stadtbote.reports.models import Department
+
+    Department.objects.filter(tenant=tenant, slug="buergerbuero").update(
+        opening_hours="Mo–Fr 8–12 Uhr"
+    )
+    derived.sync_town(tenant)
+    assert client.get("/musterstadt/contacts").status_code == 200
+    entry = Entry.objects.get(tenant=tenant, url="/musterstadt/contacts#office-buergerbuero")
+    assert "Mo–Fr 8–12 Uhr" in entry.body

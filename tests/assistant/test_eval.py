@@ -55,7 +55,7 @@ def test_a_question_two_pages_answer_equally_well_counts_either(tenant, tmp_path
     questions.write_text(
         '{"question": "Bürgerbüro Öffnungszeiten", "language": "de", "expected": '
         '["https://www.musterstadt.example/buergerservice/oeffnungszeiten", '
-        '"/musterstadt/contacts#buergerbuero"]}\n',
+        '"/musterstadt/contacts#office-buergerbuero"]}\n',
         encoding="utf-8",
     )
     out = run("assistant", "eval", str(questions))

@@ -199,3 +199,25 @@ def test_an_entry_on_our_own_site_is_cited_with_its_whole_address(client, tenant
     )
     body = ask(client, "Darf ich im Stadtpark grillen?")
     assert body["sources"][0]["url"] == f"{settings.PUBLIC_URL}{entry.url}"
+
+
+def test_an_inquiry_cannot_be_published_or_merged_and_its_answers_stay_out_of_open311(
+    client, tenant
+):
+    from stadtbote.core.errors import InvalidInput
+
+    response = inquire(client, {"question": "Darf ich grillen?", "email": "ada@example.org"})
+    case = Case.objects.get(public_id=response.json()["id"])
+    with pytest.raises(InvalidInput):
+        service.moderate(case, "Grillen?", True, None)
+    report = service.create_case(tenant, {"category": "muell", "address": "Markt 1"})
+    with pytest.raises(InvalidInput):
+        service.merge(report, case, None)
+    with pytest.raises(InvalidInput):
+        service.merge(case, report, None)
+    Case.objects.filter(pk=case.pk).update(published=True)  # whatever happened in the database
+    service.reply(case, "Sehr geehrte Frau Muster, ja.", None)
+    updates = client.get(
+        "/open311/v2/servicerequestupdates.json?jurisdiction_id=musterstadt"
+    ).json()
+    assert all("Muster" not in (u.get("description") or "") for u in updates)

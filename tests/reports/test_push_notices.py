@@ -186,3 +186,22 @@ def test_a_follower_whose_subscription_is_gone_before_sending_is_not_pushed(
     notice = CaseNotice.objects.get(channel="webpush")
     assert (notice.status, notice.reason) == ("failed", "subscription gone")
     assert push_service.received == []
+
+
+def test_the_answer_to_a_question_is_pushed_in_the_language_it_was_asked_in(
+    tenant, push_service, smtp
+):
+    from stadtbote.reports import inquiries
+
+    sub, _ = subscribers.create(
+        tenant, {"language": "de", "channels": [push_channel(push_service, "carla")]}
+    )
+    case = inquiries.open_inquiry(
+        tenant, "Can I barbecue in the town park?", language="en", subscriber=sub
+    )
+    service.reply(case, "Yes, on the barbecue meadow.", None)
+    drain()
+    assert push_service.wait_for(1)
+    [got] = push_service.received_for("carla")
+    assert got.payload["title"] == f"Your question {case.number}: the answer"
+    assert got.payload["body"] == "Yes, on the barbecue meadow."

@@ -129,3 +129,16 @@ def test_nobody_can_follow_someone_elses_question(client, tenant):
         f"/musterstadt/reports/{case.public_id}/follow", {"email": "eve@example.org"}
     )
     assert response.status_code == 404
+
+
+def test_nobody_follows_a_question_by_mail_even_through_the_stop_form(client, tenant, smtp):
+    client.post(
+        "/musterstadt/assistant/inquiry",
+        {"question": "Darf ich im Stadtpark grillen?", "email": "ada@example.org"},
+    )
+    case = Case.objects.get()
+    response = client.post(
+        f"/musterstadt/reports/{case.public_id}/follow", {"stop": "1", "email": "eve@example.org"}
+    )
+    assert response.status_code == 404
+    assert list(Follower.objects.values_list("email", flat=True)) == ["ada@example.org"]

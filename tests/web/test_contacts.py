@@ -11,7 +11,7 @@ from tests.web.support import text
 
 
 def office(page: str, slug: str) -> str:
-    found = re.search(rf'<article class="card office" id="{slug}".*?</article>', page, re.S)
+    found = re.search(rf'<article class="card office" id="office-{slug}".*?</article>', page, re.S)
     assert found, f"no office {slug!r} on the page"
     return found.group(0)
 
@@ -24,14 +24,14 @@ def test_the_contacts_page_lists_the_public_offices_with_address_phone_mail_and_
     page = text(response)
     assert len(re.findall(r"<h1>[^<]+</h1>", page)) == 1
     buergerbuero = office(page, "buergerbuero")
-    assert '<h2 id="buergerbuero-name">Bürgerbüro</h2>' in buergerbuero
+    assert '<h2 id="office-buergerbuero-name">Bürgerbüro</h2>' in buergerbuero
     assert "<address>" in buergerbuero
     assert "Rathaus, Ostwall 1, 59555 Musterstadt" in buergerbuero
     assert '<a href="tel:02941980100">02941 980-100</a>' in buergerbuero
     assert '<a href="mailto:buergerbuero@musterstadt.example">' in buergerbuero
     assert "Dienstag 7:30–16:00 Uhr<br>Donnerstag 7:30–18:00 Uhr" in buergerbuero
-    assert 'id="ordnungsamt"' in page
-    assert 'id="tiefbau"' not in page  # not public
+    assert 'id="office-ordnungsamt"' in page
+    assert 'id="office-tiefbau"' not in page  # not public
 
 
 def test_the_contacts_page_shows_the_towns_general_contact(client, tenant):
@@ -58,7 +58,7 @@ def test_a_text_missing_in_the_readers_language_is_shown_in_the_towns_and_marked
     ordnungsamt = office(
         text(client.get("/musterstadt/contacts", HTTP_ACCEPT_LANGUAGE="en")), "ordnungsamt"
     )
-    assert '<h2 id="ordnungsamt-name" lang="de">Ordnungsamt</h2>' in ordnungsamt
+    assert '<h2 id="office-ordnungsamt-name" lang="de">Ordnungsamt</h2>' in ordnungsamt
     assert '<p lang="de">Montag 8–12 Uhr</p>' in ordnungsamt
 
 

@@ -89,8 +89,12 @@ def languages(tenant: Municipality, offered: Iterable[str] | None = None) -> lis
 
 def text(texts: Mapping[str, Any] | None, lang: str, default: str) -> tuple[str, str]:
     """A text in ``lang``, else in the town's default language, else in any; and its language
-    (pages mark text in another language than the page's)."""
-    texts = texts or {}
+    (pages mark text in another language than the page's). A plain string typed into the
+    admin's JSON field counts as the default language's text."""
+    if isinstance(texts, str):
+        texts = {default: texts}
+    if not isinstance(texts, Mapping):
+        texts = {}
     for code in (lang, default, *texts):
         value = texts.get(code)
         if isinstance(value, str) and value.strip():
@@ -308,7 +312,8 @@ def contact_entries(tenant: Municipality, now: datetime) -> list[Derived]:
         with translation.override(lang):
             for d in offices:
                 name = text(d.name, lang, tenant.default_language)[0] or d.slug
-                anchor = f"{path}#{d.slug}"
+                # Prefixed: a department's slug must not clash with the page's own ids ("main").
+                anchor = f"{path}#office-{d.slug}"
                 entries.append(
                     Derived(
                         url=page_url(anchor, lang, langs[0]),

@@ -237,6 +237,7 @@ def updates(request: HttpRequest, fmt: str) -> HttpResponse:
         CaseEvent.objects.filter(
             case__tenant=tenant,
             case__published=True,
+            case__category__kind="report",  # questions to staff are never public
             public=True,
             kind__in=[EventKind.STATUS, EventKind.REPLY, EventKind.MERGED],
             at__gte=start,

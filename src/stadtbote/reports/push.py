@@ -26,12 +26,17 @@ def case_url(notice: CaseNotice) -> str:
 
 
 def _notice(notice: CaseNotice, language: str) -> Notice:
-    from stadtbote.reports.notify import headline
+    from stadtbote.reports.notify import headline, is_inquiry
 
     event, case = notice.event, notice.event.case
     with translation.override(language):
         title = headline(event)
-        body = event.text or str(translation.gettext("Open the report to see what has changed."))
+        if event.text:
+            body = event.text
+        elif is_inquiry(case):
+            body = str(translation.gettext("Open your question to see what has changed."))
+        else:
+            body = str(translation.gettext("Open the report to see what has changed."))
     return Notice(
         # One id (notification tag) per change: a second update about the same report must
         # alert again, not silently replace the first notification still on the screen.
@@ -100,7 +105,13 @@ def _send_town(
             Outgoing(
                 delivery_id=notice.pk,
                 address=channel.address,
-                notice=_notice(notice, channel.subscriber.language or tenant.default_language),
+                # A question is answered in the language it was asked in (reports have none).
+                notice=_notice(
+                    notice,
+                    notice.event.case.language
+                    or channel.subscriber.language
+                    or tenant.default_language,
+                ),
                 extra={"p256dh": channel.p256dh, "auth": channel.auth},
                 key=f"case-notice:{notice.pk}",
             )

@@ -256,6 +256,10 @@ def merge(duplicate: Case, into: Case, actor: User | None) -> Case:
         raise InvalidInput("a case cannot duplicate itself", field="into")
     if into.status == CaseStatus.DUPLICATE:
         raise InvalidInput("merge into the case it duplicates instead", field="into")
+    if CategoryKind.INQUIRY in (duplicate.category.kind, into.category.kind):
+        # Followers of one case hear every answer of the other: a citizen's question and its
+        # answer would reach strangers.
+        raise InvalidInput("questions to staff are not merged", field="into")
     with transaction.atomic():
         duplicate = change_status(duplicate, CaseStatus.DUPLICATE, actor, public=True)
         Case.objects.filter(pk=duplicate.pk).update(duplicate_of=into)
@@ -318,7 +322,10 @@ def route(case: Case, category: Category, actor: User | None) -> Case:
 
 
 def moderate(case: Case, public_description: str, published: bool, actor: User | None) -> Case:
-    """Nothing is public before a person has checked it (personal data edited out)."""
+    """Nothing is public before a person has checked it (personal data edited out); a
+    question to staff never is."""
+    if published and case.category.kind == CategoryKind.INQUIRY:
+        raise InvalidInput("a question to staff is never public", field="published")
     with transaction.atomic():
         case.public_description = (public_description or "").strip()[:MAX_DESCRIPTION]
         case.published = bool(published)

@@ -15,7 +15,15 @@ from django.utils.translation import pgettext_lazy
 from stadtbote.reports import queue as work
 from stadtbote.reports import service
 from stadtbote.reports import templates as reply_templates
-from stadtbote.reports.models import Case, CaseEvent, CasePhoto, Category, Department
+from stadtbote.reports.models import (
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Category,
+    CategoryKind,
+    Department,
+    EventKind,
+)
 from stadtbote.reports.notify import STATUS_WORDS
 from stadtbote.reports.states import ALLOWED, OPEN, CaseStatus
 from stadtbote.staff.access import Staff, staff_view
@@ -165,6 +173,10 @@ def render_case(
     context = {
         "nav": "cases",
         "case": case,
+        # A question to staff is never public and never merged into another citizen's case.
+        "inquiry": case.category.kind == CategoryKind.INQUIRY,
+        "offer_knowledge": staff.may("kb.manage")
+        and CaseEvent.objects.filter(case=case, kind=EventKind.REPLY, public=True).exists(),
         "category": text(case.category.name, lang, default),
         "department": text(case.department.name, lang, default),
         "status_word": STATUS_WORDS[case.status],

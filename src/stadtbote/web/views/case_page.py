@@ -56,7 +56,7 @@ def _render(
         else []
     )
     context = {
-        "nav": "report",
+        "nav": "assistant" if case.category.kind == CategoryKind.INQUIRY else "report",
         "case": case,
         "category": case.category.name.get(lang)
         or case.category.name.get(t.default_language)
@@ -87,9 +87,13 @@ def case_page(request: HttpRequest, tenant: str, report_id: str) -> HttpResponse
 def follow(request: HttpRequest, tenant: str, report_id: str) -> HttpResponse:
     t = tenant_or_404(tenant)
     case = _case(t, report_id)
-    if case.category.kind == CategoryKind.INQUIRY and request.POST.get("stop") != "1":
-        raise Http404("only the asker follows a question")  # they may stop, nobody may join
     subscriber = current_subscriber(request, t)
+    if case.category.kind == CategoryKind.INQUIRY and (
+        subscriber is None or request.POST.get("stop") != "1"
+    ):
+        # Only the asker follows a question: in the app they may stop, nobody may join (mail
+        # followers stop with the link in every mail).
+        raise Http404("only the asker follows a question")
     base = f"/{t.slug}/reports/{case.public_id}"
     if subscriber is not None:
         if request.POST.get("stop") == "1":
