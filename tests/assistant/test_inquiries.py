@@ -221,3 +221,15 @@ def test_an_inquiry_cannot_be_published_or_merged_and_its_answers_stay_out_of_op
         "/open311/v2/servicerequestupdates.json?jurisdiction_id=musterstadt"
     ).json()
     assert all("Muster" not in (u.get("description") or "") for u in updates)
+
+
+def test_too_many_ratings_from_one_address_are_refused(client, tenant):
+    from stadtbote.api.assistant import PER_ADDRESS
+
+    asked = ask(client, "Wie viel Hundesteuer zahle ich für einen Hund?")
+    url = f"/api/v1/musterstadt/ask/{asked['id']}/feedback"
+    codes = [
+        client.post(url, {"helpful": True}, content_type="application/json").status_code
+        for _ in range(PER_ADDRESS + 1)
+    ]
+    assert codes[-1] == 429

@@ -112,3 +112,11 @@ def test_the_demo_town_comes_with_its_knowledge_base_in_german_and_english(tenan
     assert pages.filter(language="de").count() >= 40
     assert pages.filter(language="en").count() >= 12
     assert Synonym.objects.get(tenant=tenant, term="perso").expansions
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "//evil.example/x", "/\\evil.example"])
+def test_a_page_whose_address_is_no_web_address_or_path_of_ours_is_refused(tmp_path, url):
+    from stadtbote.assistant.kb_files import KbFileError, parse
+
+    with pytest.raises(KbFileError, match="url"):
+        parse(f"---\ntitle: X\nurl: '{url}'\nlanguage: de\ntags: [x]\n---\nText\n")

@@ -60,3 +60,11 @@ def test_a_failed_background_build_keeps_the_old_index(tenant, settings, monkeyp
     service.wait_for_rebuilds()
     assert service._built[tenant.pk] is before
     assert not service._rebuilding
+
+
+def test_a_removed_entry_is_never_cited_again_even_once(tenant, settings):
+    settings.STADTBOTE_ASSISTANT_REBUILD_IN_BACKGROUND = True
+    page = add_barbecue_page(tenant)
+    assert cites_barbecue(tenant)
+    page.delete()  # e.g. it held personal data: that build is waited for
+    assert not cites_barbecue(tenant)

@@ -18,6 +18,10 @@ from stadtbote.assistant.safety import Refusal, refusal
         "Es riecht ganz stark nach Gas im Treppenhaus",
         "my husband has chest pain and can't breathe",
         "there is a fire in the flat next door",
+        "Mein Nachbar ist gestürzt und blutet",
+        "Oma ist gestürzt und kann nicht aufstehen",
+        "wir brauchen einen Krankenwagen",
+        "my father fell and can't get up",
     ],
 )
 def test_danger_to_life_is_an_emergency(question):

@@ -142,3 +142,39 @@ def test_nobody_follows_a_question_by_mail_even_through_the_stop_form(client, te
     )
     assert response.status_code == 404
     assert list(Follower.objects.values_list("email", flat=True)) == ["ada@example.org"]
+
+
+def test_what_someone_in_danger_wrote_is_shown_once_and_not_kept(client, tenant):
+    response = client.post(
+        "/musterstadt/assistant", {"question": "Mein Nachbar ist gestürzt und blutet"}, **FETCH
+    )
+    assert "Mein Nachbar ist gestürzt" in text(response)
+    assert "112" in text(response)
+    question = Question.objects.get()
+    assert (question.refusal, question.text) == ("emergency", "")
+    assert "Mein Nachbar" not in text(client.get("/musterstadt/assistant"))
+
+
+def test_a_new_conversation_forgets_the_earlier_questions_in_this_browser(client, tenant):
+    client.post("/musterstadt/assistant", {"question": "Was kostet die Hundesteuer?"})
+    assert "Was kostet die Hundesteuer?" in text(client.get("/musterstadt/assistant"))
+    assert client.post("/musterstadt/assistant/new").status_code == 302
+    assert "Was kostet die Hundesteuer?" not in text(client.get("/musterstadt/assistant"))
+    assert Question.objects.count() == 1  # kept for the review, only not shown here
+
+
+def test_a_source_that_is_no_web_address_is_shown_but_not_linked(client, tenant):
+    from stadtbote.assistant.models import Entry
+
+    Entry.objects.create(
+        tenant=tenant,
+        url="javascript:alert(1)",
+        title="Grillen im Stadtpark",
+        body="Grillen ist im Stadtpark nur auf der Grillwiese erlaubt.",
+        language="de",
+        origin="staff",
+    )
+    client.post("/musterstadt/assistant", {"question": "Darf ich im Stadtpark grillen?"})
+    page = text(client.get("/musterstadt/assistant"))
+    assert "Grillen im Stadtpark" in page
+    assert "javascript:" not in page

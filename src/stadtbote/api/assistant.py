@@ -101,11 +101,13 @@ def ask(request: HttpRequest, tenant: str, payload: AskIn) -> AskOut:
 
 @router.post(
     "/{tenant}/ask/{question_id}/feedback",
-    response={204: None, 404: ErrorOut, 422: ErrorOut},
+    response={204: None, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="Was the answer helpful? (feeds the staff's review list)",
 )
 def feedback(request: HttpRequest, tenant: str, question_id: str, payload: FeedbackIn) -> Status:
     town = tenant_or_404(tenant)
+    if not allow("assistant-rate", client_ip(request), PER_ADDRESS, WINDOW_S):
+        raise RateLimited("too many ratings; wait a minute")
     if not inquiry.rate(town, question_id, payload.helpful):
         raise NotFound("no such question (questions are kept for 30 days)")
     return Status(204, None)

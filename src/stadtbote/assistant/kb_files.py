@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from stadtbote.core.links import is_safe_link
+
 REQUIRED = ("title", "url")
 MAX_FILE_BYTES = 512 * 1024
 MAX_TITLE = 300
@@ -46,7 +48,7 @@ def parse(text: str, name: str = "page") -> Page:
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             raise KbFileError(f"{name}: '{key}' is missing")
     url, title = meta["url"].strip(), meta["title"].strip()
-    if not url.startswith(("https://", "http://", "/")) or len(url) > MAX_URL:
+    if not is_safe_link(url) or len(url) > MAX_URL:
         raise KbFileError(f"{name}: 'url' must be a web address or a path, at most {MAX_URL}")
     if len(title) > MAX_TITLE:
         raise KbFileError(f"{name}: 'title' is longer than {MAX_TITLE} characters")

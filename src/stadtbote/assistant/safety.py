@@ -45,7 +45,11 @@ EMERGENCY = _any(
     r"\bherzinfarkt",
     r"\bschlaganfall",
     r"\bbrustschmerz",
-    r"\bblutet stark",
+    r"\bblutet\b",
+    r"\bblutung\b",
+    r"\bgestürzt\b.*\b(?:verletzt|blut|aufstehen|bewegt sich nicht)",
+    r"\bunfall\b.*\bverletzt",
+    r"\bbrauch\w*\s+(?:einen\s+|sofort\s+)?(?:notarzt|krankenwagen|rettungswagen)",
     r"\bschwer verletzt",
     r"\bvergiftet\b",
     r"\b(?:putzmittel|reiniger|gift|tabletten)\w*\s+"
@@ -59,6 +63,9 @@ EMERGENCY = _any(
     r"\bheart attack",
     r"\bstroke\b",
     r"\bbleeding heavily",
+    r"\bis bleeding\b",
+    r"\bfell\b.*\b(?:can'?t get up|injured|is hurt)",
+    r"\bneed an ambulance\b",
     r"\bswallowed\b.*\b(?:poison|bleach|pills|cleaner)",
     r"\bpoisoned\b",
     # crime in progress, violence

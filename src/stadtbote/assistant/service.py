@@ -84,7 +84,11 @@ def knowledge(tenant: Municipality) -> tuple[Index, Synonyms]:
     cached = _built.get(tenant.pk)
     if cached is not None and cached[0] == version:
         return cached[1], cached[2]
-    if cached is not None and getattr(settings, "STADTBOTE_ASSISTANT_REBUILD_IN_BACKGROUND", True):
+    # Entries removed (perhaps for personal data in them) are never cited again: that build is
+    # waited for.
+    removed = cached is not None and _count(version) < _count(cached[0])
+    background = getattr(settings, "STADTBOTE_ASSISTANT_REBUILD_IN_BACKGROUND", True)
+    if cached is not None and background and not removed:
         _rebuild_in_background(tenant.pk)
         return cached[1], cached[2]
     with _lock:  # one build per town at a time; the others wait and take it
@@ -92,6 +96,10 @@ def knowledge(tenant: Municipality) -> tuple[Index, Synonyms]:
         if cached is not None and cached[0] == version:
             return cached[1], cached[2]
         return _build(tenant.pk, version)
+
+
+def _count(version: tuple[object, ...]) -> int:
+    return int(version[0] or 0)  # type: ignore[call-overload]
 
 
 def _version(tenant_id: int) -> tuple[object, ...]:
@@ -150,7 +158,9 @@ def ask(tenant: Municipality, question: str, language: str) -> Answer:
     record_disclosure(language)
     answer.question = Question.objects.create(
         tenant=tenant,
-        text=question,
+        # What someone in danger or crisis wrote is often health data: the review needs only
+        # that the assistant pointed to 112 or the crisis line.
+        text="" if answer.refusal in UNKEPT else question,
         language=language,
         answer=answer.answer,
         generated=answer.generated,
@@ -239,6 +249,8 @@ def _sources(hits: list[Hit]) -> list[dict[str, str]]:
         found.setdefault(hit.passage.url, {"title": hit.passage.title, "url": hit.passage.url})
     return list(found.values())
 
+
+UNKEPT = (str(safety.Refusal.EMERGENCY), str(safety.Refusal.CRISIS))
 
 REFUSALS = {
     safety.Refusal.EMERGENCY: lambda: _(

@@ -47,6 +47,7 @@ urlpatterns = [
     path("<slug:tenant>/reports/<uuid:report_id>/follow", case_page.follow, name="follow"),
     path("<slug:tenant>/assistant", assistant.chat, name="assistant"),
     path("<slug:tenant>/assistant/inquiry", assistant.ask_staff, name="inquiry"),
+    path("<slug:tenant>/assistant/new", assistant.forget, name="assistant-new"),
     path("<slug:tenant>/assistant/<str:question_id>/rate", assistant.rate, name="assistant-rate"),
     path("<slug:tenant>/start", app.onboarding, name="start"),
     path("<slug:tenant>/inbox", app.inbox, name="inbox"),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from stadtbote.assistant import entries
+from stadtbote.core.links import is_safe_link
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page
 from stadtbote.staff.views.knowledge import LANGUAGE_NAMES, page_number
@@ -40,13 +41,6 @@ def _show(raw: str) -> str:
     return raw if raw in entries.REVIEW_FILTERS else "all"
 
 
-def _safe_link(url: str) -> bool:
-    """Sources come from the town's entries; link only to web addresses and our own paths."""
-    return url.startswith(("https://", "http://")) or (
-        url.startswith("/") and not url.startswith("//")
-    )
-
-
 @staff_view("kb.review")
 def review_list(request: HttpRequest, staff: Staff) -> HttpResponse:
     show = _show(request.GET.get("show", "all"))
@@ -62,7 +56,7 @@ def review_list(request: HttpRequest, staff: Staff) -> HttpResponse:
                 {
                     "title": str(s.get("title", "")),
                     "url": str(s.get("url", "")),
-                    "link": _safe_link(str(s.get("url", ""))),
+                    "link": is_safe_link(str(s.get("url", ""))),
                 }
                 for s in (q.sources if isinstance(q.sources, list) else [])
                 if isinstance(s, dict)

@@ -23,6 +23,7 @@ from stadtbote.assistant import inquiry, service
 from stadtbote.assistant.models import Question
 from stadtbote.core import ratelimit
 from stadtbote.core.errors import InvalidInput
+from stadtbote.core.links import is_safe_link
 from stadtbote.reports import inquiries
 from stadtbote.tenants.models import Municipality
 from stadtbote.web.common import page, tenant_or_404
@@ -50,7 +51,8 @@ def _remember(response: HttpResponse, t: Municipality, ids: list[str]) -> None:
         COOKIE,
         ",".join(ids[-KEEP:]),
         salt=f"{SALT}:{t.slug}",
-        max_age=int(service.RETENTION.total_seconds()),
+        # No max_age: the conversation ends with the browser session, so the next person at
+        # a shared or public computer does not see it.
         path=f"/{t.slug}/",
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
@@ -70,10 +72,12 @@ def _valid(value: str) -> bool:
     return inquiry.parse_id(value) is not None
 
 
-def _exchange(t: Municipality, q: Question) -> dict[str, Any]:
+def _exchange(t: Municipality, q: Question, typed: str = "") -> dict[str, Any]:
     offer = not q.answered and q.refusal not in ("emergency", "crisis")
     return {
         "question": q,
+        "typed": typed,  # shown once, even where the stored question keeps no text
+        "sources": [{**s, "link": is_safe_link(str(s.get("url", "")))} for s in q.sources or []],
         "emergency": q.refusal in ("emergency", "crisis"),
         "inquiry_url": inquiry.inquiry_url(t, q, base="") if offer else None,
     }
@@ -119,7 +123,8 @@ def chat(request: HttpRequest, tenant: str) -> HttpResponse:
     assert answer.question is not None
     ids.append(str(answer.question.public_id))
     if fetched:
-        response = page(request, "web/_exchange.html", t, {"x": _exchange(t, answer.question)})
+        exchange = _exchange(t, answer.question, typed=text)
+        response = page(request, "web/_exchange.html", t, {"x": exchange})
     else:  # post/redirect/get: a reload does not ask again
         response = HttpResponseRedirect(f"/{t.slug}/assistant#a-{answer.question.public_id}")
     _remember(response, t, ids)
@@ -137,6 +142,15 @@ def rate(request: HttpRequest, tenant: str, question_id: str) -> HttpResponse:
     if FETCHED in request.META:
         return page(request, "web/_rated.html", t, {"helpful": helpful})
     return HttpResponseRedirect(f"/{t.slug}/assistant?rated={question_id}#a-{question_id}")
+
+
+@require_POST
+def forget(request: HttpRequest, tenant: str) -> HttpResponse:
+    """Start a new conversation: this browser no longer shows the earlier questions."""
+    t = tenant_or_404(tenant)
+    response = HttpResponseRedirect(f"/{t.slug}/assistant")
+    response.delete_cookie(COOKIE, path=f"/{t.slug}/", samesite="Lax")
+    return response
 
 
 INQUIRY_FIELDS = ("question", "email", "name")

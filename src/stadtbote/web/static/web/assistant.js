@@ -39,8 +39,11 @@
       if (response.ok) {
         log.insertAdjacentHTML("beforeend", html);
         field.value = "";
-      } else {
-        error.textContent = html.trim() || words.failed;
+      } else if (response.status === 422 || response.status === 429) {
+        error.textContent = html.trim() || words.failed;  // our own message, as plain text
+        field.setAttribute("aria-invalid", "true");
+      } else {  // a proxy's or server's error page: never its markup as the message
+        error.textContent = words.failed;
         field.setAttribute("aria-invalid", "true");
       }
     } catch (e) {
@@ -77,4 +80,12 @@
       if (thanks) { thanks.tabIndex = -1; thanks.focus(); }
     } catch (e) { /* the buttons stay; a second try works */ }
   });
+})();
+
+// The form that passes a question to staff: after an error, the summary takes the focus so
+// keyboard and screen-reader users start from the list of what to correct.
+(function () {
+  "use strict";
+  const summary = document.getElementById("inquiry-errors");
+  if (summary) summary.focus();
 })();
