@@ -171,3 +171,9 @@ def test_an_answer_is_plain_text_without_markdown_marks():
         "erster Hund: 108,00 €.",
         "online unter https://www.musterstadt.example",
     ]
+
+
+def test_a_question_for_a_price_is_answered_with_the_passage_that_states_it(client, tenant):
+    body = ask(client, "Was kostet die Hundesteuer?").json()
+    assert body["answered"] is True
+    assert "erster Hund: 108,00 €" in body["answer"]

@@ -222,7 +222,10 @@ def test_synonyms_match_on_stems_and_prefer_the_longest_term():
 
 
 def test_questions_about_costs_look_for_fees_out_of_the_box():
-    assert Synonyms().match(["was", "kostet"], 1, "de") == (1, ("gebühr", "preis"))
+    assert Synonyms().match(["was", "kostet"], 1, "de") == (
+        1,
+        ("gebühr", "preis", "steuersatz", "beitrag"),
+    )
     assert Synonyms(defaults=False).match(["kostet"], 0, "de") == (0, ())
 
 

@@ -297,11 +297,12 @@ def plain_text(markdown: str) -> str:
 # words ("Was kostet ...?" - "## Gebühren", "Wie lange dauert ...?" - "## Bearbeitungszeit").
 # A town's own synonyms come on top.
 DEFAULT_SYNONYMS: dict[str, list[str]] = {
-    "kosten": ["gebühr", "preis"],
+    "kosten": ["gebühr", "preis", "steuersatz", "beitrag"],
     "preis": ["gebühr", "kosten"],
     "gebühr": ["kosten"],
     "teuer": ["gebühr", "kosten"],
     "wie viel": ["gebühr", "kosten", "preis", "höhe", "beitrag", "steuersatz"],
+    "wie hoch": ["gebühr", "kosten", "höhe", "beitrag", "steuersatz"],
     "kostenlos": ["gebührenfrei", "kostenfrei", "beitragsfrei"],
     "umsonst": ["kostenlos", "gebührenfrei", "kostenfrei", "beitragsfrei"],
     "wie lange": ["bearbeitungszeit", "dauer"],
