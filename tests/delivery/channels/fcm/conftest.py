@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from stadtbote.delivery.channels.base import Notice, Outgoing
+from stadtbote.delivery.channels.fcm import FcmChannel, clear_token_cache
+from tests.support.fcm_server import FcmServer, service_account
+
+SEED = 20261127
+PROJECT = "stadtbote-test"
+# 2030-01-01T12:00:00Z: the notices below expire a day later, so the ttl is exactly 86400s.
+START = 1893499200.0
+
+MakeChannel = Callable[..., FcmChannel]
+
+
+class Clock:
+    """Shared by the channel and the server, so token expiry can be stepped over."""
+
+    def __init__(self, now: float = START):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_notice(**changes: object) -> Notice:
+    notice = Notice(
+        message_id="msg-0042",
+        kind="message",
+        title="Hochwasserwarnung Rheinufer",
+        body="Der Pegel steigt. Bitte meiden Sie die Uferwege bis Freitag.",
+        severity="severe",
+        url="https://musterstadt.example/m/msg-0042",
+        language="de",
+        tenant="musterstadt",
+        tenant_name="Stadt Musterstadt",
+        expires_at="2030-01-02T12:00:00+00:00",
+        sent_at="2030-01-01T12:00:00+00:00",
+    )
+    return dataclasses.replace(notice, **changes)
+
+
+def token(n: int) -> str:
+    """A registration token shaped like FCM's (instance id, colon, opaque part)."""
+    return f"dev{n:04d}:APA91b-test-registration-token-{n:04d}"
+
+
+def outgoing(n: int, *, notice: Notice | None = None, delivery_id: int | None = None) -> Outgoing:
+    return Outgoing(
+        delivery_id=n if delivery_id is None else delivery_id,
+        address=token(n),
+        notice=notice or make_notice(),
+        key=f"msg-0042:fcm:{n}",
+    )
+
+
+@pytest.fixture(scope="session")
+def account() -> dict[str, str]:
+    return service_account(SEED, PROJECT)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fcm_server(account: dict[str, str], clock: Clock) -> Iterator[FcmServer]:
+    # Ports get reused between tests; a token cached for an earlier server must not leak in.
+    clear_token_cache()
+    with FcmServer(PROJECT, clock=clock) as server:
+        server.add_account(account)
+        yield server
+    clear_token_cache()
+
+
+@pytest.fixture
+def make_channel(
+    fcm_server: FcmServer, account: dict[str, str], clock: Clock
+) -> Iterator[MakeChannel]:
+    channels: list[FcmChannel] = []
+
+    def factory(**options: Any) -> FcmChannel:
+        options.setdefault("endpoint", fcm_server.url)
+        options.setdefault("token_url", fcm_server.token_url)
+        options.setdefault("clock", clock)
+        channel = FcmChannel(PROJECT, options.pop("service_account", account), **options)
+        channels.append(channel)
+        return channel
+
+    yield factory
+    for channel in channels:
+        channel.close()
+
+
+@pytest.fixture
+def channel(make_channel: MakeChannel) -> FcmChannel:
+    return make_channel()
