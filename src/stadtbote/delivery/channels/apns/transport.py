@@ -179,8 +179,13 @@ class ApnsChannel:
             for attempt in range(2):
                 headers["authorization"] = f"bearer {token}"
                 try:
-                    response = await client.post(url, content=body, headers=headers)
-                except httpx.TimeoutException:
+                    # A guard above httpx's own timeouts: a stalled HTTP/2 connection must not
+                    # hold the batch forever.
+                    response = await asyncio.wait_for(
+                        client.post(url, content=body, headers=headers),
+                        self._timeout_seconds * 2,
+                    )
+                except (httpx.TimeoutException, TimeoutError):
                     return Outcome(
                         item.delivery_id, "retry", f"timeout after {self._timeout_seconds:g}s"
                     )
