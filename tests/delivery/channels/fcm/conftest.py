@@ -8,7 +8,8 @@ import pytest
 
 from stadtbote.delivery.channels.base import Notice, Outgoing
 from stadtbote.delivery.channels.fcm import FcmChannel, clear_token_cache
-from tests.support.fcm_server import FcmServer, service_account
+from tests.support.fcm_keys import service_account
+from tests.support.fcm_server import FcmServer
 
 SEED = 20261127
 PROJECT = "stadtbote-test"

@@ -307,7 +307,7 @@ def test_a_token_endpoint_that_fails_is_asked_once_per_batch_and_every_item_retr
 def test_a_service_account_google_does_not_know_is_refused_at_the_token_endpoint(
     fcm_server: FcmServer, make_channel: MakeChannel
 ) -> None:
-    from tests.support.fcm_server import service_account
+    from tests.support.fcm_keys import service_account
 
     stranger = make_channel(service_account=json.dumps(service_account(99, PROJECT)))
 
