@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,29 +9,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from stadtbote.delivery.channels.apns import ApnsChannel, clear_token_cache
 from stadtbote.delivery.channels.base import Notice, Outgoing
+from tests.delivery.channels.native_push import (  # noqa: F401 (the tests import them from here)
+    EXPIRES,
+    START,
+    Clock,
+    make_notice,
+)
 from tests.support.apns_server import ApnsServer
 
 TEAM_ID = "TEAM123456"
 KEY_ID = "KEY9876543"
 TOPIC = "de.stadtbote.app"
-# 2030-01-01T12:00:00Z: the notices below expire a day later.
-START = 1893499200.0
-EXPIRES = 1893585600
 
 MakeChannel = Callable[..., ApnsChannel]
-
-
-class Clock:
-    """Shared by the channel and the server, so token age can be stepped over."""
-
-    def __init__(self, now: float = START):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def fixed_key() -> ec.EllipticCurvePrivateKey:
@@ -54,23 +43,6 @@ def p8_pem() -> str:
 
 def device(n: int) -> str:
     return f"{n:064x}"
-
-
-def make_notice(**changes: object) -> Notice:
-    notice = Notice(
-        message_id="msg-0042",
-        kind="message",
-        title="Hochwasserwarnung Rheinufer",
-        body="Der Pegel steigt. Bitte meiden Sie die Uferwege bis Freitag.",
-        severity="severe",
-        url="https://musterstadt.example/m/msg-0042",
-        language="de",
-        tenant="musterstadt",
-        tenant_name="Stadt Musterstadt",
-        expires_at="2030-01-02T12:00:00+00:00",
-        sent_at="2030-01-01T12:00:00+00:00",
-    )
-    return dataclasses.replace(notice, **changes)
 
 
 def outgoing(n: int, *, delivery_id: int | None = None, notice: Notice | None = None) -> Outgoing:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -8,45 +7,19 @@ import pytest
 
 from stadtbote.delivery.channels.base import Notice, Outgoing
 from stadtbote.delivery.channels.fcm import FcmChannel, clear_token_cache
+from tests.delivery.channels.native_push import (  # noqa: F401 (the tests import them from here)
+    EXPIRES,
+    START,
+    Clock,
+    make_notice,
+)
 from tests.support.fcm_keys import service_account
 from tests.support.fcm_server import FcmServer
 
 SEED = 20261127
 PROJECT = "stadtbote-test"
-# 2030-01-01T12:00:00Z: the notices below expire a day later, so the ttl is exactly 86400s.
-START = 1893499200.0
 
 MakeChannel = Callable[..., FcmChannel]
-
-
-class Clock:
-    """Shared by the channel and the server, so token expiry can be stepped over."""
-
-    def __init__(self, now: float = START):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def make_notice(**changes: object) -> Notice:
-    notice = Notice(
-        message_id="msg-0042",
-        kind="message",
-        title="Hochwasserwarnung Rheinufer",
-        body="Der Pegel steigt. Bitte meiden Sie die Uferwege bis Freitag.",
-        severity="severe",
-        url="https://musterstadt.example/m/msg-0042",
-        language="de",
-        tenant="musterstadt",
-        tenant_name="Stadt Musterstadt",
-        expires_at="2030-01-02T12:00:00+00:00",
-        sent_at="2030-01-01T12:00:00+00:00",
-    )
-    return dataclasses.replace(notice, **changes)
 
 
 def token(n: int) -> str:
