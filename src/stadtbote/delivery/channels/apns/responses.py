@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 from ..base import Outcome
 
-MAX_RETRY_AFTER = 3600.0
+# One reading of Retry-After for every channel (delta-seconds or HTTP-date, capped).
+from ..webpush.responses import MAX_RETRY_AFTER, parse_retry_after
+
 # The device token is dead for this app: prune the address.
 GONE_REASONS = frozenset({"BadDeviceToken", "DeviceTokenNotForTopic", "Unregistered"})
 EXPIRED_TOKEN = "ExpiredProviderToken"  # noqa: S105 (an APNs reason, not a secret)
@@ -22,23 +23,6 @@ def reason_of(body: bytes) -> str:
     if isinstance(doc, dict) and isinstance(doc.get("reason"), str):
         return doc["reason"][:80]
     return " ".join(body[:120].decode("utf-8", errors="replace").split())
-
-
-def parse_retry_after(
-    value: str | None, now: datetime, cap: float = MAX_RETRY_AFTER
-) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), cap)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, min(cap, (when - now).total_seconds()))
 
 
 def classify(
