@@ -161,6 +161,11 @@ class ApnsServer:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
+    @property
+    def ca_file(self) -> str:
+        """The certificate to trust, as a file (what STADTBOTE_APNS_CA_FILE names)."""
+        return str(self._cert)
+
     def client_ssl_context(self) -> ssl.SSLContext:
         """What a client needs to trust this server's certificate (and nothing else)."""
         context = ssl.create_default_context(cafile=str(self._cert))

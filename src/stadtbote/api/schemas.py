@@ -34,8 +34,10 @@ class PushSubscriptionIn(Schema):
 
 
 class ChannelIn(Schema):
-    type: Literal["webpush", "email"]
+    type: Literal["webpush", "fcm", "apns", "email"]
     subscription: PushSubscriptionIn | None = None
+    # A native app's FCM registration token or APNs device token (hex).
+    token: str | None = Field(None, max_length=4096)
     address: str | None = Field(None, max_length=254)
 
 

@@ -11,6 +11,7 @@ had already accepted is replaced rather than shown twice.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from django_tasks import task
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import render
+from stadtbote.delivery import push_credentials, render
 from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.channels.base import Channel as Transport
 from stadtbote.delivery.channels.base import Notice, Outcome, Outgoing
@@ -39,7 +40,7 @@ from stadtbote.delivery.models import (
     Kind,
     Status,
 )
-from stadtbote.delivery.registry import open_channel
+from stadtbote.delivery.registry import ChannelUnavailable, open_channel
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.subscribers.models import Channel
 from stadtbote.tenants.models import Municipality
@@ -67,7 +68,11 @@ def send_batch(batch_id: int) -> str:
             if not rows:
                 break
             if transport is None:
-                transport = _channels.take(batch.channel_type, message.tenant)
+                try:
+                    transport = _channels.take(batch.channel_type, message.tenant)
+                except Exception as exc:
+                    record(_unopened(batch.channel_type, rows, exc), {d.pk: d for d in rows})
+                    continue
             sent += _send_chunk(transport, message, batch, rows)
         healthy = True
     finally:
@@ -78,11 +83,12 @@ def send_batch(batch_id: int) -> str:
 
 
 # A fan-out queues its batches back to back. Opening a channel per batch would open the push
-# service connections again each time (``concurrency_per_origin`` TCP/TLS handshakes per batch),
-# so a worker keeps its Web Push channel for the next batch of the same tenant, but only while
+# service connections again each time (``concurrency_per_origin`` TCP/TLS handshakes per batch,
+# an HTTP/2 connection and a fresh provider token for APNs), so a worker keeps its push channel
+# for the next batch of the same tenant, but only while
 # the job has batches waiting and only for a few seconds: idle pooled connections go stale.
 # E-mail channels are never kept: SMTP servers drop idle sessions after seconds.
-REUSABLE_KINDS = frozenset({"webpush"})
+REUSABLE_KINDS = frozenset({"webpush", "fcm", "apns"})
 KEEP_IDLE_SECONDS = 5.0
 
 
@@ -94,13 +100,8 @@ class _KeptChannel(threading.local):
     since: float = 0.0
 
     def take(self, kind: str, tenant: Municipality) -> Transport:
-        key = (
-            kind,
-            tenant.pk,
-            tenant.vapid_private_key,
-            tenant.vapid_subject,
-            tuple(settings.STADTBOTE_WEBPUSH_ALLOWED_HOSTS),
-        )
+        # Whatever the channel was built from: changed credentials must not reuse the old one.
+        key = (kind, tenant.pk, *_built_from(kind, tenant))
         kept, self.channel = self.channel, None
         if kept is not None:
             if self.key == key and time.monotonic() - self.since < KEEP_IDLE_SECONDS:
@@ -118,6 +119,34 @@ class _KeptChannel(threading.local):
 
 
 _channels = _KeptChannel()
+
+
+def _built_from(kind: str, tenant: Municipality) -> tuple[Any, ...]:
+    if kind == "webpush":
+        return (
+            tenant.vapid_private_key,
+            tenant.vapid_subject,
+            tuple(settings.STADTBOTE_WEBPUSH_ALLOWED_HOSTS),
+        )
+    if kind == "fcm":
+        return (push_credentials.fcm_for(os.environ, tenant.slug),)
+    if kind == "apns":
+        return (push_credentials.apns_for(os.environ, tenant.slug),)
+    return ()
+
+
+def _unopened(kind: str, rows: list[Pending], exc: Exception) -> list[Outcome]:
+    """Outcomes for a chunk whose channel could not be opened.
+
+    A town without credentials for the kind (any more) can never send there; credentials that
+    are set but wrong (a truncated key file) are an operator's slip that gets fixed, so those
+    deliveries wait and retry with the usual backoff.
+    """
+    if isinstance(exc, ChannelUnavailable):
+        return [Outcome(d.pk, "failed", f"{kind}: {exc}") for d in rows]
+    log.error("cannot open the %s channel: %s", kind, exc)
+    reason = f"{kind} is misconfigured: {exc}"[:300]
+    return [Outcome(d.pk, "retry", reason) for d in rows]
 
 
 def _more_to_come(batch: DeliveryBatch) -> bool:
@@ -278,6 +307,8 @@ def _got_original(message: Message, rows: list[Pending]) -> set[int]:
 def _extra(d: Pending, message: Message) -> dict[str, str]:
     if d.channel_type == "webpush":
         return {"p256dh": d.p256dh, "auth": d.auth}
+    if d.channel_type != "email":
+        return {}
     from stadtbote.subscribers.doi import unsubscribe_token
 
     return {

@@ -57,7 +57,14 @@ class Place(models.Model):
 
 class ChannelType(models.TextChoices):
     WEBPUSH = "webpush", "Web Push"
+    FCM = "fcm", "App push (Android, FCM)"
+    APNS = "apns", "App push (iOS, APNs)"
     EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+
+
+# Device-bound addresses: whoever presents one owns it (one device, one subscriber per town).
+DEVICE_TYPES = ("webpush", "fcm", "apns")
 
 
 class ChannelStatus(models.TextChoices):
@@ -70,7 +77,8 @@ class Channel(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="channels")
     type = models.CharField(max_length=16, choices=ChannelType.choices)
     status = models.CharField(max_length=16, choices=ChannelStatus.choices)
-    # Push endpoint URL or e-mail address.
+    # Push endpoint URL, FCM registration token, APNs device token (hex), e-mail address or
+    # phone number (E.164).
     address = models.TextField()
     address_key = models.CharField(max_length=64, db_index=True)
     p256dh = models.CharField(max_length=200, blank=True)
@@ -79,14 +87,17 @@ class Channel(models.Model):
     confirm_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
     confirm_expires_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # SMS codes are short, so wrong guesses are counted and the code dies after a few.
+    confirm_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [
-            # One browser subscription belongs to one subscriber, or it would be pushed twice.
+            # One browser subscription or app install belongs to one subscriber, or it would be
+            # pushed twice.
             models.UniqueConstraint(
-                fields=["tenant", "address_key"],
-                condition=models.Q(type="webpush"),
+                fields=["tenant", "type", "address_key"],
+                condition=models.Q(type__in=DEVICE_TYPES),
                 name="channel_unique_push_endpoint",
             ),
             models.UniqueConstraint(

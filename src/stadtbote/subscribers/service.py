@@ -11,7 +11,13 @@ from stadtbote.core import tokens
 from stadtbote.core.severity import DEFAULT_THRESHOLD, Severity
 from stadtbote.geo import service as geo
 from stadtbote.subscribers import validation as check
-from stadtbote.subscribers.models import Channel, ChannelStatus, Place, Subscriber
+from stadtbote.subscribers.models import (
+    DEVICE_TYPES,
+    Channel,
+    ChannelStatus,
+    Place,
+    Subscriber,
+)
 from stadtbote.tenants.models import Municipality
 
 
@@ -22,7 +28,7 @@ def create(tenant: Municipality, data: dict[str, Any]) -> tuple[Subscriber, str]
     topics = check.topics(tenant, data.get("topics") or [])
     severity = check.severity(data.get("min_severity") or DEFAULT_THRESHOLD.label)
     quiet = check.quiet_hours(data.get("quiet_hours"))
-    channels = check.channels(data.get("channels") or [])
+    channels = check.channels(data.get("channels") or [], tenant=tenant)
     token = tokens.new_secret()
     with transaction.atomic():
         sub = Subscriber.objects.create(
@@ -57,7 +63,7 @@ def update(sub: Subscriber, data: dict[str, Any]) -> Subscriber:
         if "places" in data:
             _set_places(sub, check.places(tenant, data["places"] or []), replace=True)
         if "channels" in data:
-            _set_channels(sub, check.channels(data["channels"] or []), replace=True)
+            _set_channels(sub, check.channels(data["channels"] or [], tenant=tenant), replace=True)
         sub.updated_at = timezone.now()
         sub.save()
         geo.rebuild_blocks(tenant, [geo.block_of(sub.pk)])
@@ -109,20 +115,21 @@ def _set_channels(sub: Subscriber, specs: list[check.ChannelSpec], replace: bool
             elif current.status == ChannelStatus.PENDING:
                 doi.request_confirmation(current)
             continue
-        if spec.type == "webpush":
-            # The endpoint is an unguessable capability URL only the browser knows, so whoever
-            # presents it again (a reinstalled app that lost its token) takes it over; the old
-            # owner loses it, and the browser is never pushed twice.
-            Channel.objects.filter(tenant=sub.tenant, type="webpush", address_key=spec.key).exclude(
+        device = spec.type in DEVICE_TYPES
+        if device:
+            # A push endpoint or app token is an unguessable capability only the device knows,
+            # so whoever presents it again (a reinstalled app that lost its subscriber token)
+            # takes it over; the old owner loses it, and the device is never pushed twice.
+            Channel.objects.filter(tenant=sub.tenant, type=spec.type, address_key=spec.key).exclude(
                 subscriber=sub
             ).delete()
         channel = Channel.objects.create(
             tenant=sub.tenant,
             subscriber=sub,
             type=spec.type,
-            # Web Push needs no opt-in: the browser's permission prompt was the consent.
-            status=ChannelStatus.CONFIRMED if spec.type == "webpush" else ChannelStatus.PENDING,
-            confirmed_at=timezone.now() if spec.type == "webpush" else None,
+            # Push needs no opt-in: the device's permission prompt was the consent.
+            status=ChannelStatus.CONFIRMED if device else ChannelStatus.PENDING,
+            confirmed_at=timezone.now() if device else None,
             address=spec.address,
             address_key=spec.key,
             p256dh=spec.p256dh,
@@ -158,10 +165,12 @@ def describe(sub: Subscriber) -> dict[str, Any]:
 
 def channel_view(c: Channel) -> dict[str, Any]:
     view: dict[str, Any] = {"type": c.type, "status": c.status}
-    if c.type == "email":
+    if c.type in ("email", "sms"):
         view["address"] = c.address
-    else:
+    elif c.type == "webpush":
         view["endpoint"] = c.address
+    else:
+        view["token"] = c.address
     return view
 
 

@@ -17,6 +17,9 @@ from django.core.validators import EmailValidator
 from stadtbote.core import tokens
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
+from stadtbote.delivery import registry
+from stadtbote.delivery.channels.apns.message import device_token_problem
+from stadtbote.delivery.channels.fcm.message import token_problem
 from stadtbote.delivery.channels.webpush.allowlist import EndpointNotAllowed, check_endpoint
 from stadtbote.delivery.channels.webpush.keys import b64url_decode, load_public_key
 from stadtbote.geo import service as geo
@@ -138,7 +141,9 @@ def quiet_hours(
 _email_validator = EmailValidator()
 
 
-def channels(items: list[dict[str, Any]], field: str = "channels") -> list[ChannelSpec]:
+def channels(
+    items: list[dict[str, Any]], field: str = "channels", tenant: Municipality | None = None
+) -> list[ChannelSpec]:
     if len(items) > MAX_CHANNELS:
         raise InvalidInput(f"at most {MAX_CHANNELS} channels", field=field)
     result: list[ChannelSpec] = []
@@ -149,8 +154,16 @@ def channels(items: list[dict[str, Any]], field: str = "channels") -> list[Chann
             spec = _email(item.get("address"), f"{cfield}.address")
         elif kind == "webpush":
             spec = _webpush(item.get("subscription"), f"{cfield}.subscription")
+        elif kind in ("fcm", "apns"):
+            spec = _device_token(kind, item.get("token"), f"{cfield}.token")
+            if tenant is not None and not registry.available(kind, tenant):
+                raise InvalidInput(
+                    f"{tenant.name} sends no {kind.upper()} app push",
+                    field=f"{cfield}.type",
+                    code="channel_unavailable",
+                )
         else:
-            raise InvalidInput("type must be webpush or email", field=f"{cfield}.type")
+            raise InvalidInput("type must be webpush, fcm, apns or email", field=f"{cfield}.type")
         if any(s.key == spec.key for s in result):
             raise InvalidInput("the same channel is given twice", field=cfield)
         result.append(spec)
@@ -196,3 +209,14 @@ def _webpush(sub: Any, field: str) -> ChannelSpec:
             "must be a base64url 16-byte secret", field=f"{field}.keys.auth"
         ) from None
     return ChannelSpec(type="webpush", address=endpoint, p256dh=str(p256dh), auth=str(auth))
+
+
+def _device_token(kind: str, token: Any, field: str) -> ChannelSpec:
+    """A native app's push token: FCM registration token or APNs device token (hex)."""
+    if not isinstance(token, str) or not token:
+        raise InvalidInput("is required", field=field)
+    problem = token_problem(token) if kind == "fcm" else device_token_problem(token)
+    if problem:
+        raise InvalidInput(problem, field=field, code="invalid_token")
+    # APNs tokens are hex; the app may send either case, and both mean the same device.
+    return ChannelSpec(type=kind, address=token.lower() if kind == "apns" else token)

@@ -29,7 +29,10 @@ from stadtbote.messages.models import Message, MessageStatus, MessageTemplate
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page, text
 
+# What the form offers: "Push" reaches browsers and the town's apps alike (staff choose whom to
+# reach, not which push service), so its checkbox stands for all three push kinds.
 CHANNELS = ("webpush", "email")
+FORM_CHANNELS = {"webpush": ("webpush", "fcm", "apns"), "email": ("email",)}
 FIELD_TO_FORM = {
     "title": "texts",
     "body": "texts",
@@ -48,7 +51,12 @@ STATUS_WORDS = {
     MessageStatus.PUBLISHED: pgettext_lazy("message status", "sent"),
     MessageStatus.CANCELLED: pgettext_lazy("message status", "withdrawn"),
 }
-CHANNEL_WORDS = {"webpush": gettext_lazy("Push"), "email": gettext_lazy("E-mail")}
+CHANNEL_WORDS = {
+    "webpush": gettext_lazy("Push"),
+    "fcm": gettext_lazy("App (Android)"),
+    "apns": gettext_lazy("App (iOS)"),
+    "email": gettext_lazy("E-mail"),
+}
 
 
 def target_words(message: Message, lang: str) -> str:
@@ -97,7 +105,7 @@ def form_data(request: HttpRequest, staff: Staff) -> dict[str, Any]:
         },
         "severity": post.get("severity", "info"),
         "topics": post.getlist("topic"),
-        "channels": [c for c in post.getlist("channel") if c in CHANNELS],
+        "channels": [k for c in post.getlist("channel") for k in FORM_CHANNELS.get(c, ())],
     }
     if not data["channels"]:
         raise FormError(_("Choose at least one channel."), field="channels")
@@ -167,7 +175,7 @@ def _prefill(message: Message) -> dict[str, Any]:
     data: dict[str, Any] = {
         "severity": Severity(message.severity).label,
         "topic": list(message.topics.values_list("slug", flat=True)),
-        "channel": list(message.channels),
+        "channel": [c for c, kinds in FORM_CHANNELS.items() if set(kinds) & set(message.channels)],
         "target": {"districts": "districts", "shape": "drawn", "circle": "drawn"}.get(
             area.get("kind", "town"), "town"
         ),

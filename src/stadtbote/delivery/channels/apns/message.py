@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,10 +30,20 @@ MAX_PAYLOAD = 4096  # Apple's limit for alert notifications, in bytes.
 MAX_COLLAPSE_ID = 64
 DEFAULT_EXPIRATION = 28 * 86400
 _ELLIPSIS = "…"
+# Apple's device tokens are 32 bytes today; Apple says they may grow, so any even-length hex up to
+# 200 bytes is accepted.
+_DEVICE_TOKEN = re.compile(r"[0-9a-fA-F]{16,400}")
 
 
 class PayloadTooLarge(ValueError):
     pass
+
+
+def device_token_problem(token: str) -> str | None:
+    """Why ``token`` can never be an APNs device token, or None if it might be one."""
+    if not _DEVICE_TOKEN.fullmatch(token) or len(token) % 2:
+        return "a device token is an even number of hex digits (16 to 400)"
+    return None
 
 
 def _severity(notice: Notice) -> Severity | None:

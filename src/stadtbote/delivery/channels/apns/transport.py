@@ -13,7 +13,6 @@ a request refused with 403 ExpiredProviderToken is sent again with a freshly sig
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -22,13 +21,12 @@ from datetime import UTC, datetime
 import httpx
 
 from ..base import Notice, Outcome, Outgoing
-from .message import PayloadTooLarge, apns_headers, payload
+from .message import PayloadTooLarge, apns_headers, device_token_problem, payload
 from .responses import EXPIRED_TOKEN, MAX_RETRY_AFTER, classify, reason_of
 from .token import TOKEN_LIFETIME, ProviderToken
 
 PRODUCTION = "https://api.push.apple.com"
 SANDBOX = "https://api.sandbox.push.apple.com"
-_DEVICE_TOKEN = re.compile(r"[0-9a-fA-F]{16,400}")
 _MAX_RESPONSE = 2048
 
 
@@ -159,7 +157,7 @@ class ApnsChannel:
         item: Outgoing,
         payloads: dict[Notice, bytes],
     ) -> Outcome:
-        if not _DEVICE_TOKEN.fullmatch(item.address) or len(item.address) % 2:
+        if device_token_problem(item.address):
             # Apple would answer 400 BadDeviceToken; the address can never work.
             return Outcome(item.delivery_id, "gone", "invalid device token")
         try:
