@@ -19,6 +19,9 @@ import dj_database_url
 # Where official warnings are polled from without any configuration (https only); an operator
 # adds others (a Land's flood centre, a test server) with STADTBOTE_CAP_ALLOWED_HOSTS.
 CAP_DEFAULT_HOSTS = ("opendata.dwd.de", "www.dwd.de", "warnung.bund.de")
+# Where broadcast channels may post without configuration (https only); an operator adds the
+# town's Mastodon instance or Matrix homeserver with STADTBOTE_BROADCAST_ALLOWED_HOSTS.
+BROADCAST_DEFAULT_HOSTS = ("api.telegram.org",)
 # The assistant's generative mode (assistant/generate.py): seconds one answer may take in all.
 ASSISTANT_LLM_TIMEOUT = 8.0
 ASSISTANT_LLM_MAX_TIMEOUT = 60.0
@@ -62,6 +65,7 @@ class Config:
     public_url: str
     debug: bool
     assistant_llm: AssistantLlmConfig | None = None  # None: the generative mode is off
+    broadcast_allowed_hosts: tuple[str, ...] = ()  # extra to BROADCAST_DEFAULT_HOSTS
 
 
 def parse_database_url(value: str, var_dir: Path) -> dict[str, Any]:
@@ -240,4 +244,7 @@ def parse(env: Mapping[str, str]) -> Config:
         public_url=parse_public_url(env.get("STADTBOTE_PUBLIC_URL")),
         debug=debug in ("1", "true"),
         assistant_llm=parse_assistant_llm(env),
+        broadcast_allowed_hosts=parse_hosts(
+            env.get("STADTBOTE_BROADCAST_ALLOWED_HOSTS"), "STADTBOTE_BROADCAST_ALLOWED_HOSTS"
+        ),
     )

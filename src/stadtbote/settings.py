@@ -166,6 +166,8 @@ STADTBOTE_WEBPUSH_ALLOWED_HOSTS = CONFIG.webpush_allowed_hosts
 # Hosts official warnings may be polled from (cap/fetch.py): "host" (https) or "host:port";
 # a loopback IP with a port also allows plain http, for tests.
 CAP_ALLOWED_HOSTS = config.CAP_DEFAULT_HOSTS + CONFIG.cap_allowed_hosts
+# Hosts the town's broadcast accounts may post to (broadcast/), in the same form.
+STADTBOTE_BROADCAST_ALLOWED_HOSTS = config.BROADCAST_DEFAULT_HOSTS + CONFIG.broadcast_allowed_hosts
 # The assistant's optional generative mode (assistant/generate.py): an OpenAI-compatible
 # endpoint, or None (off). Only the operator's environment sets it; the API key is in it.
 STADTBOTE_ASSISTANT_LLM = CONFIG.assistant_llm
