@@ -6,6 +6,7 @@ from stadtbote.web.views import (
     calendar,
     case_page,
     contacts,
+    feeds,
     knowledge,
     links,
     public,
@@ -37,6 +38,20 @@ urlpatterns = [
         "<slug:tenant>/topics/<slug:topic>/calendar.ics",
         calendar.topic_calendar,
         name="topic-calendar",
+    ),
+    path("<slug:tenant>/feed.atom", feeds.town_feed, {"fmt": "atom"}, name="feed-atom"),
+    path("<slug:tenant>/feed.rss", feeds.town_feed, {"fmt": "rss"}, name="feed-rss"),
+    path(
+        "<slug:tenant>/topics/<slug:topic>/feed.atom",
+        feeds.topic_feed,
+        {"fmt": "atom"},
+        name="topic-feed-atom",
+    ),
+    path(
+        "<slug:tenant>/topics/<slug:topic>/feed.rss",
+        feeds.topic_feed,
+        {"fmt": "rss"},
+        name="topic-feed-rss",
     ),
     path("<slug:tenant>/reports/mine", case_page.mine, name="my-reports"),
     path(
