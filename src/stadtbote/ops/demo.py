@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from collections.abc import Callable
@@ -265,18 +266,66 @@ def add_demo_messages(tenant: Municipality, say: Callable[[str], None] = print) 
     return len(texts.MESSAGES)
 
 
+# How synthetic subscriber ``n`` is reached on each channel type, from (seed, n) only: an FCM
+# registration token, an APNs device token (64 hex digits), an e-mail address at the given
+# domain. Web Push (URL/<n> with keys from (seed, n)) is built below. SMS goes here as one more
+# entry once the engine sends it, e.g. "sms": lambda seed, n, domain: f"+49151{seed % 100:02d}{n:07d}".
+SYNTHETIC_ADDRESSES: dict[str, Callable[[int, int, str], str]] = {
+    "fcm": lambda seed, n, domain: (
+        f"demo{seed}-{n:07d}:APA91b" + hashlib.sha256(f"fcm:{seed}:{n}".encode()).hexdigest()
+    ),
+    "apns": lambda seed, n, domain: hashlib.sha256(f"apns:{seed}:{n}".encode()).hexdigest(),
+    "email": lambda seed, n, domain: f"buerger{n}@{domain}",
+}
+MIX_TYPES = ("webpush", *SYNTHETIC_ADDRESSES)
+
+
+def parse_channel_mix(text: str) -> dict[str, int]:
+    """``"webpush=40,fcm=25"`` -> ``{"webpush": 40, "fcm": 25}`` (whole-number weights)."""
+    mix: dict[str, int] = {}
+    for part in text.split(","):
+        kind, _, weight = part.strip().partition("=")
+        if kind not in MIX_TYPES or kind in mix or not weight.strip().isdigit():
+            raise ValueError(
+                f"bad channel mix entry {part.strip()!r}; use e.g. webpush=40,email=60"
+            )
+        mix[kind] = int(weight)
+    if not sum(mix.values()):
+        raise ValueError("the channel mix needs a positive weight")
+    return mix
+
+
+def mix_pattern(mix: dict[str, int]) -> list[str]:
+    """One cycle of channel types, each as often as its weight and evenly interleaved (smooth
+    weighted round-robin): subscriber ``n`` gets ``pattern[n % len(pattern)]``."""
+    total = sum(mix.values())
+    current = dict.fromkeys(mix, 0)
+    pattern = []
+    for _ in range(total):
+        for kind, weight in mix.items():
+            current[kind] += weight
+        pick = max(current, key=lambda k: current[k])
+        current[pick] -= total
+        pattern.append(pick)
+    return pattern
+
+
 def add_synthetic_subscribers(
     tenant: Municipality,
     count: int,
     push_endpoint: str | None,
     seed: int,
     say: Callable[[str], None] = print,
+    channel_mix: dict[str, int] | None = None,
+    email_domain: str = "bench.example.org",
 ) -> int:
     """Add ``count`` subscribers spread over the town (deterministic for a seed).
 
     With ``push_endpoint`` each gets a real P-256 Web Push subscription at ``URL/<n>`` whose
     keys derive from (seed, n), so a benchmark push service can decrypt what it receives.
-    Re-running with the same seed and endpoint adds nobody twice.
+    With ``channel_mix`` (type -> weight) each gets one confirmed channel of a type drawn from
+    the mix in fixed proportions (Web Push then needs ``push_endpoint``). Re-running with the
+    same seed, endpoint and mix adds nobody twice.
     """
     from stadtbote.delivery.channels.webpush.keys import synthetic_subscription
 
@@ -286,14 +335,26 @@ def add_synthetic_subscribers(
     outline = geo.boundary(tenant)
     assert outline is not None, "the demo town has districts"
     minx, miny, maxx, maxy = outline.bounds
-    existing: set[str] = set()
     base = push_endpoint.rstrip("/") if push_endpoint else None
-    if base:
-        existing = set(
-            Channel.objects.filter(
-                tenant=tenant, type="webpush", address__startswith=base + "/"
-            ).values_list("address", flat=True)
+    if channel_mix is None:
+        channel_mix = {"webpush": 1} if base else {}
+    if channel_mix.get("webpush") and not base:
+        raise ValueError("Web Push in the channel mix needs a push endpoint")
+    pattern = mix_pattern(channel_mix) if channel_mix else []
+    existing = set(
+        Channel.objects.filter(tenant=tenant, type__in=list(channel_mix)).values_list(
+            "type", "address"
         )
+    )
+
+    def address(n: int) -> tuple[str, str] | None:
+        if not pattern:
+            return None
+        kind = pattern[n % len(pattern)]
+        if kind == "webpush":
+            return kind, f"{base}/{n}"
+        return kind, SYNTHETIC_ADDRESSES[kind](seed, n, email_domain)
+
     made = 0
     through = Subscriber.topics.through
     chunk = 2000
@@ -301,7 +362,7 @@ def add_synthetic_subscribers(
         n_range = range(start, min(count, start + chunk))
         plans = []
         for n in n_range:
-            endpoint = f"{base}/{n}" if base else None
+            reach = address(n)
             # Draw every random number even for skipped subscribers: the data stays the same
             # for a seed whether or not some already exist.
             lat, lon = rng.uniform(miny, maxy), rng.uniform(minx, maxx)
@@ -312,9 +373,9 @@ def add_synthetic_subscribers(
                 (Severity.MINOR, Severity.MODERATE, Severity.MODERATE, Severity.SEVERE)
             )
             lang = "en" if rng.random() < 0.1 else "de"
-            if endpoint and endpoint in existing:
+            if reach and reach in existing:
                 continue
-            plans.append((n, endpoint, lat, lon, radius, district, wanted, severity, lang))
+            plans.append((n, reach, lat, lon, radius, district, wanted, severity, lang))
         if not plans:
             continue
         with transaction.atomic():
@@ -330,7 +391,7 @@ def add_synthetic_subscribers(
             places: list[Place] = []
             links: list = []
             channels: list[Channel] = []
-            for sub, (n, endpoint, lat, lon, radius, district, wanted, _sev, _lang) in zip(
+            for sub, (n, reach, lat, lon, radius, district, wanted, _sev, _lang) in zip(
                 subs, plans, strict=True
             ):
                 if district is not None:
@@ -340,7 +401,7 @@ def add_synthetic_subscribers(
                         Place(subscriber=sub, lat=lat, lon=lon, radius_m=radius, label="Zuhause")
                     )
                 links.extend(through(subscriber_id=sub.pk, topic_id=tid) for tid in wanted)
-                if endpoint:
+                if reach and reach[0] == "webpush":
                     keys = synthetic_subscription(seed, n)
                     channels.append(
                         Channel(
@@ -348,10 +409,23 @@ def add_synthetic_subscribers(
                             subscriber=sub,
                             type="webpush",
                             status=ChannelStatus.CONFIRMED,
-                            address=endpoint,
-                            address_key=tokens.address_key("webpush", endpoint),
+                            address=reach[1],
+                            address_key=tokens.address_key("webpush", reach[1]),
                             p256dh=keys.p256dh_b64url,
                             auth=keys.auth_b64url,
+                        )
+                    )
+                elif reach:
+                    kind, addr = reach
+                    channels.append(
+                        Channel(
+                            tenant=tenant,
+                            subscriber=sub,
+                            type=kind,
+                            status=ChannelStatus.CONFIRMED,
+                            address=addr,
+                            address_key=tokens.address_key(kind, addr),
+                            confirmed_at=timezone.now(),
                         )
                     )
             Place.objects.bulk_create(places, batch_size=2000)

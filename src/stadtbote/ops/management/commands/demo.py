@@ -5,7 +5,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from stadtbote.ops.demo import add_demo_messages, add_synthetic_subscribers, load_demo
+from stadtbote.ops.demo import (
+    add_demo_messages,
+    add_synthetic_subscribers,
+    load_demo,
+    parse_channel_mix,
+)
 
 
 class Command(BaseCommand):
@@ -24,6 +29,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seed", type=int, default=1, help="seed for places, topics and push keys"
         )
+        parser.add_argument(
+            "--channel-mix",
+            default=None,
+            help="one channel per synthetic subscriber in these proportions, e.g. "
+            "webpush=40,fcm=25,apns=20,email=15 (default: Web Push if --push-endpoint)",
+        )
+        parser.add_argument(
+            "--email-domain",
+            default="bench.example.org",
+            help="domain of the synthetic e-mail addresses (buerger<n>@DOMAIN)",
+        )
 
     def handle(
         self,
@@ -32,10 +48,18 @@ class Command(BaseCommand):
         push_endpoint: str | None,
         seed: int,
         no_messages: bool,
+        channel_mix: str | None = None,
+        email_domain: str = "bench.example.org",
         **options: Any,
     ) -> None:
         if subscribers < 0:
             raise CommandError("--subscribers must be 0 or more")
+        try:
+            mix = parse_channel_mix(channel_mix) if channel_mix else None
+        except ValueError as exc:
+            raise CommandError(f"--channel-mix: {exc}") from None
+        if mix and mix.get("webpush") and not push_endpoint:
+            raise CommandError("--channel-mix with webpush needs --push-endpoint")
         if push_endpoint and not push_endpoint.startswith(("http://", "https://")):
             raise CommandError("--push-endpoint must be an http(s) URL")
         say = self.stdout.write
@@ -51,4 +75,6 @@ class Command(BaseCommand):
                             f"Note: {host} is not in STADTBOTE_WEBPUSH_ALLOWED_HOSTS; pushes to it will be refused."
                         )
                     )
-            add_synthetic_subscribers(tenant, subscribers, push_endpoint, seed, say)
+            add_synthetic_subscribers(
+                tenant, subscribers, push_endpoint, seed, say, mix, email_domain
+            )
