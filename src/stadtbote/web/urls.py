@@ -13,6 +13,7 @@ from stadtbote.web.views import (
     pwa,
     reporting,
     reports,
+    widget,
 )
 
 app_name = "web"
@@ -53,6 +54,8 @@ urlpatterns = [
         {"fmt": "rss"},
         name="topic-feed-rss",
     ),
+    path("<slug:tenant>/widget", widget.widget, name="widget"),
+    path("<slug:tenant>/widget.js", widget.script, name="widget-script"),
     path("<slug:tenant>/reports/mine", case_page.mine, name="my-reports"),
     path(
         "<slug:tenant>/reports/follow/<str:token>", case_page.confirm_follow, name="follow-confirm"
