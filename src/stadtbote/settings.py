@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "stadtbote.subscribers",
     "stadtbote.messages",
     "stadtbote.delivery",
+    "stadtbote.broadcast",
     "stadtbote.pages",
     "stadtbote.reports",
     "stadtbote.audit",

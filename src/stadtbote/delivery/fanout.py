@@ -358,6 +358,10 @@ def start_job(message: Message, kind: str) -> DeliveryJob:
     if created:
         # First slice: one block, so sending starts as soon as its batches are queued.
         enqueue_on_commit(fanout, job.pk, 0.0)
+        # The town's own accounts get one post per message (imported here: no import cycle).
+        from stadtbote.broadcast import service as broadcast_service
+
+        broadcast_service.schedule(message, kind)
     return job
 
 
