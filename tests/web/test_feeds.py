@@ -15,6 +15,7 @@ from lxml import etree
 from stadtbote.delivery import dispatch
 from stadtbote.messages.models import Message
 from stadtbote.tenants.models import Municipality
+from tests.web import atom_rules
 from tests.web.support import publish
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +97,41 @@ def test_the_atom_feed_has_what_rfc_4287_requires_of_a_feed_and_its_entries(clie
         .replace(microsecond=0)
         .isoformat()
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/musterstadt/feed.atom",
+        "/musterstadt/feed.atom?lang=en",
+        "/musterstadt/topics/strassensperrungen/feed.atom",
+        "/musterstadt/topics/kultur/feed.atom",
+    ],
+)
+def test_every_atom_feed_keeps_the_rules_of_rfc_4287(client, tenant, path):
+    first = published_ago(closure(tenant, "Sperrung bis Freitag"), days=1)
+    closure(tenant, "Sperrung bis Montag", replaces=str(first.id))
+    dispatch.cancel(closure(tenant, "Zurückgezogen"))
+    publish(tenant, title={"de": "Nur deutsch"}, body={"de": "Text"}, topics=["kita", "kultur"])
+    assert atom_rules.violations(atom(client, path)) == []
+
+
+def test_the_rfc_4287_check_finds_a_broken_feed():
+    broken = etree.fromstring(
+        f'<feed xmlns="{ATOM}"><id>feed</id><title>t</title>'
+        '<entry><title type="x">e</title><updated>2026-11-27 09:00</updated>'
+        '<link rel="alternate" href="a"/><link href="b"/></entry></feed>'
+    )
+    assert atom_rules.violations(broken) == [
+        "feed: 0 atom:updated, exactly one required (4.1)",
+        "feed: atom:id 'feed' is not an absolute IRI (4.2.6)",
+        "entry 1: 0 atom:id, exactly one required (4.1)",
+        "entry 1: atom:title has type 'x' (3.1.1)",
+        "entry 1: atom:updated '2026-11-27 09:00' is not RFC 3339 (3.3)",
+        "entry 1: 2 alternate links with type None and hreflang None (4.1.1)",
+        "entry 1: no atom:author in the entry or the feed (4.1.1)",
+        "entry 1: neither content nor summary (4.1.2)",
+    ]
 
 
 def test_entries_are_newest_first_and_the_feed_is_updated_with_the_newest(client, tenant):
