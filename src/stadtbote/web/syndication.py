@@ -9,6 +9,8 @@ Decisions:
 - Entries are the messages published in the last ``FEED_DAYS`` days (by their last change),
   newest change first, at most ``FEED_LIMIT``. Drafts, scheduled messages and messages withdrawn
   before they were published never appear.
+- An expired message stays too: a feed is the record of what the town said; the message's
+  page says until when it applied. (The widget, by contrast, lists only current messages.)
 - A withdrawn message stays in the feed, marked as withdrawn, with the withdrawal as its
   ``updated`` time, so it moves to the top: whoever read the warning learns that it no longer
   applies. Leaving it out would make feed readers keep showing the old text as if valid.
