@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from stadtbote.delivery import receipts
 from stadtbote.delivery.channels.apns import clear_token_cache as clear_apns_tokens
 from stadtbote.delivery.channels.fcm import clear_token_cache as clear_fcm_tokens
 from stadtbote.delivery.models import Delivery, Status
@@ -92,6 +93,7 @@ def test_an_android_app_token_is_confirmed_at_once_and_gets_a_severe_warning_wit
     [got] = fcm.received_for(FCM_TOKEN)
     assert got.message["android"]["priority"] == "HIGH"
     assert got.message["data"]["message_id"] == message_id
+    assert receipts.parse(got.message["data"]["receipt"]) == Delivery.objects.get().pk
     assert Delivery.objects.get(channel_type="fcm").status == Status.SENT
 
 
@@ -107,6 +109,7 @@ def test_an_iphone_gets_the_warning_time_sensitive_through_the_shared_county_app
     assert got.headers["apns-push-type"] == "alert"
     assert got.payload["aps"]["interruption-level"] == "time-sensitive"
     assert got.payload["aps"]["alert"]["title"].endswith("Severe weather warning")
+    assert receipts.parse(got.payload["receipt"]) == Delivery.objects.get().pk
     assert Delivery.objects.get(channel_type="apns").status == Status.SENT
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from stadtbote.api import assistant, cap, errors, messages, public, reports, subscribers
+from stadtbote.api import (
+    assistant,
+    cap,
+    errors,
+    messages,
+    public,
+    receipts,
+    reports,
+    subscribers,
+)
 
 api = NinjaAPI(
     title="Stadtbote API",
@@ -20,3 +29,4 @@ api.add_router("", public.router)
 api.add_router("", reports.router)
 api.add_router("", cap.router)
 api.add_router("", assistant.router)
+api.add_router("", receipts.router)

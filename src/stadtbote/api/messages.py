@@ -17,6 +17,7 @@ from stadtbote.api.views import cached_json, tenant_or_404
 from stadtbote.core.errors import Conflict, NotFound
 from stadtbote.core.microcache import MicroCache
 from stadtbote.delivery import dispatch
+from stadtbote.delivery.progress import arrival
 from stadtbote.delivery.summary import summary
 from stadtbote.messages import service
 from stadtbote.messages.models import Message, MessageStatus
@@ -56,7 +57,13 @@ def create(request: HttpRequest, tenant: str, payload: MessageIn) -> Status:
 def deliveries(request: HttpRequest, tenant: str, message_id: str) -> dict[str, Any]:
     _, t = staff_for(request, tenant, "message.read_deliveries")
     message = _message(t.pk, message_id)
-    return summary(message, list(message.channels))
+    counts = summary(message, list(message.channels))
+    # Publish-to-device seconds from push receipts, per push channel.
+    counts["arrival"] = {
+        channel: {"received": a.received, "p50_s": a.p50, "p90_s": a.p90}
+        for channel, a in arrival(message).items()
+    }
+    return counts
 
 
 @router.post(

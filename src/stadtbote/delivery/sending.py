@@ -26,7 +26,7 @@ from django_tasks import task
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import push_credentials, render
+from stadtbote.delivery import push_credentials, receipts, render
 from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.channels.base import Channel as Transport
 from stadtbote.delivery.channels.base import Notice, Outcome, Outgoing
@@ -306,7 +306,9 @@ def _got_original(message: Message, rows: list[Pending]) -> set[int]:
 
 def _extra(d: Pending, message: Message) -> dict[str, str]:
     if d.channel_type == "webpush":
-        return {"p256dh": d.p256dh, "auth": d.auth}
+        return {"p256dh": d.p256dh, "auth": d.auth, "receipt": receipts.mint(d.pk)}
+    if d.channel_type in ("fcm", "apns"):
+        return {"receipt": receipts.mint(d.pk)}
     if d.channel_type != "email":
         return {}
     from stadtbote.subscribers.doi import unsubscribe_token

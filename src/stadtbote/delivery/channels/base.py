@@ -68,6 +68,23 @@ class Outcome:
     retry_after: float | None = None  # seconds, as the remote side asked (Retry-After)
 
 
+# Push payloads carry a per-recipient receipt the device posts back ("received"), so the time
+# from publishing to the device is known. Payloads are built once per notice with RECEIPT_SLOT
+# in the receipt's place and the slot is filled per recipient: same length, so a payload that
+# fit still fits.
+RECEIPT_LENGTH = 38
+RECEIPT_SLOT = "#" * RECEIPT_LENGTH
+_SLOT_BYTES = f'"{RECEIPT_SLOT}"'.encode("ascii")
+
+
+def fill_receipt(payload: bytes, receipt: str) -> bytes:
+    """The payload with this recipient's receipt in the slot (a JSON string of its own, so text
+    that merely contains #s, escaped inside another string, never matches)."""
+    if len(receipt) != RECEIPT_LENGTH or not receipt.isascii():
+        raise ValueError("a receipt is 38 ASCII characters")
+    return payload.replace(_SLOT_BYTES, f'"{receipt}"'.encode("ascii"), 1)
+
+
 class Channel(Protocol):
     """A delivery channel: open once per batch, then send many."""
 

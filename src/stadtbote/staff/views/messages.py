@@ -285,7 +285,8 @@ def reach(request: HttpRequest, staff: Staff) -> HttpResponse:
     except (InvalidInput, ValueError) as exc:
         problem = str(exc) if isinstance(exc, FormError) else _("Check the target area.")
         return staff_page(request, staff, "staff/_reach.html", {"problem": problem})
-    return staff_page(request, staff, "staff/_reach.html", {"reach": counted})
+    rows = [(CHANNEL_WORDS.get(c, c), n) for c, n in counted.by_channel.items()]
+    return staff_page(request, staff, "staff/_reach.html", {"reach": counted, "reach_rows": rows})
 
 
 def _message_or_404(staff: Staff, message_id: str) -> Message:
@@ -311,9 +312,15 @@ def message_list(request: HttpRequest, staff: Staff) -> HttpResponse:
 
 
 def _follow(message: Message) -> dict[str, Any]:
+    counts = summary.summary(message, message.channels)
+    followed = progress.progress(message)
     return {
-        "summary": summary.summary(message, message.channels),
-        "progress": progress.progress(message),
+        "summary": counts,
+        "channel_rows": [
+            (CHANNEL_WORDS.get(c, c), numbers) for c, numbers in counts["by_channel"].items()
+        ],
+        "progress": followed,
+        "arrival_rows": [(CHANNEL_WORDS.get(c, c), a) for c, a in followed.arrival.items()],
         "live": message.status == MessageStatus.PUBLISHED,
     }
 

@@ -103,6 +103,7 @@ def service_worker(request: HttpRequest, tenant: str) -> HttpResponse:
         "release": release(),
         "shell": shell,
         "areas": f"/api/v1/{t.slug}/areas",
+        "receipts": f"/api/v1/{t.slug}/receipts",
         "lang": t.default_language,
         "labels": labels,
     }

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from stadtbote.core.severity import Severity
 
-from ..base import Notice
+from ..base import RECEIPT_SLOT, Notice
 
 MAX_PAYLOAD = 4096  # Apple's limit for alert notifications, in bytes.
 MAX_COLLAPSE_ID = 64
@@ -121,7 +121,9 @@ def apns_headers(notice: Notice, key: str, topic: str, now: datetime) -> dict[st
     return headers
 
 
-def _document(notice: Notice, title: str, body: str, critical_alerts: bool) -> dict[str, object]:
+def _document(
+    notice: Notice, title: str, body: str, critical_alerts: bool, receipt: bool = False
+) -> dict[str, object]:
     level = interruption_level(notice, critical_alerts)
     aps: dict[str, object] = {
         "alert": {"title": title, "body": body},
@@ -142,6 +144,8 @@ def _document(notice: Notice, title: str, body: str, critical_alerts: bool) -> d
     }
     if notice.replaces:
         doc["replaces"] = notice.replaces
+    if receipt:
+        doc["receipt"] = RECEIPT_SLOT
     return doc
 
 
@@ -167,27 +171,36 @@ def _longest(fits: Callable[[int], bool], length: int) -> int | None:
     return low
 
 
-def payload(notice: Notice, *, critical_alerts: bool = False, max_size: int = MAX_PAYLOAD) -> bytes:
-    """The JSON payload, shortening the body (then the title) to fit Apple's 4 KB."""
-    full = _encode(_document(notice, notice.title, notice.body, critical_alerts))
+def payload(
+    notice: Notice,
+    *,
+    critical_alerts: bool = False,
+    max_size: int = MAX_PAYLOAD,
+    receipt: bool = False,
+) -> bytes:
+    """The JSON payload, shortening the body (then the title) to fit Apple's 4 KB. With
+    ``receipt`` it holds ``RECEIPT_SLOT`` for ``fill_receipt``."""
+    full = _encode(_document(notice, notice.title, notice.body, critical_alerts, receipt))
     if len(full) <= max_size:
         return full
 
     def body_fits(keep: int) -> bool:
-        doc = _document(notice, notice.title, _shortened(notice.body, keep), critical_alerts)
+        doc = _document(
+            notice, notice.title, _shortened(notice.body, keep), critical_alerts, receipt
+        )
         return len(_encode(doc)) <= max_size
 
     keep = _longest(body_fits, len(notice.body))
     if keep is not None:
         return _encode(
-            _document(notice, notice.title, _shortened(notice.body, keep), critical_alerts)
+            _document(notice, notice.title, _shortened(notice.body, keep), critical_alerts, receipt)
         )
 
     def title_fits(keep: int) -> bool:
-        doc = _document(notice, _shortened(notice.title, keep), "", critical_alerts)
+        doc = _document(notice, _shortened(notice.title, keep), "", critical_alerts, receipt)
         return len(_encode(doc)) <= max_size
 
     keep = _longest(title_fits, len(notice.title))
     if keep is None:
         raise PayloadTooLarge(f"even an empty alert exceeds {max_size} bytes")
-    return _encode(_document(notice, _shortened(notice.title, keep), "", critical_alerts))
+    return _encode(_document(notice, _shortened(notice.title, keep), "", critical_alerts, receipt))

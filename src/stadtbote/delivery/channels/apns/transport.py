@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from ..base import Notice, Outcome, Outgoing
+from ..base import Notice, Outcome, Outgoing, fill_receipt
 from .message import PayloadTooLarge, apns_headers, device_token_problem, payload
 from .responses import EXPIRED_TOKEN, MAX_RETRY_AFTER, classify, reason_of
 from .token import TOKEN_LIFETIME, ProviderToken
@@ -136,7 +136,7 @@ class ApnsChannel:
     async def _send_all(self, items: Sequence[Outgoing]) -> list[Outcome]:
         client = self._ensure_client()
         semaphore = asyncio.Semaphore(self._concurrency)
-        payloads: dict[Notice, bytes] = {}
+        payloads: dict[tuple[Notice, bool], bytes] = {}
         results = await asyncio.gather(
             *(self._send_one(client, semaphore, item, payloads) for item in items),
             return_exceptions=True,
@@ -155,19 +155,23 @@ class ApnsChannel:
         client: httpx.AsyncClient,
         semaphore: asyncio.Semaphore,
         item: Outgoing,
-        payloads: dict[Notice, bytes],
+        payloads: dict[tuple[Notice, bool], bytes],
     ) -> Outcome:
         if device_token_problem(item.address):
             # Apple would answer 400 BadDeviceToken; the address can never work.
             return Outcome(item.delivery_id, "gone", "invalid device token")
+        receipt = item.extra.get("receipt")
         try:
-            body = payloads.get(item.notice)
+            key = (item.notice, bool(receipt))
+            body = payloads.get(key)
             if body is None:
-                body = payloads[item.notice] = payload(
-                    item.notice, critical_alerts=self.critical_alerts
+                body = payloads[key] = payload(
+                    item.notice, critical_alerts=self.critical_alerts, receipt=bool(receipt)
                 )
         except PayloadTooLarge as exc:
             return Outcome(item.delivery_id, "failed", f"payload too large: {exc}"[:200])
+        if receipt:
+            body = fill_receipt(body, receipt)
         now = datetime.fromtimestamp(self._clock(), UTC)
         headers = apns_headers(item.notice, item.key, self.topic, now)
         headers["content-type"] = "application/json"

@@ -111,9 +111,14 @@ def fit(notice: Notice, values: dict[str, str], limit: int = MAX_PAYLOAD) -> tup
     raise ValueError("notice does not fit an FCM message even with empty texts")
 
 
-def fcm_message(token: str, notice: Notice, now: datetime) -> dict[str, Any]:
-    """The complete request body for one registration token."""
+def fcm_message(
+    token: str, notice: Notice, now: datetime, receipt: str | None = None
+) -> dict[str, Any]:
+    """The complete request body for one registration token (with the receipt the app posts
+    back when it got the message)."""
     values = data(notice)
+    if receipt:
+        values["receipt"] = receipt
     title, body = fit(notice, values)
     key = collapse_key(notice)
     android: dict[str, Any] = {

@@ -169,7 +169,8 @@ class FcmChannel:
             return Outcome(item.delivery_id, "gone", problem)
         try:
             body = json.dumps(
-                fcm_message(item.address, item.notice, now), ensure_ascii=False
+                fcm_message(item.address, item.notice, now, item.extra.get("receipt")),
+                ensure_ascii=False,
             ).encode("utf-8")
         except ValueError as exc:
             return Outcome(item.delivery_id, "failed", f"payload too large: {exc}"[:200])

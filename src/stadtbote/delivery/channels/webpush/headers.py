@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from stadtbote.core.severity import Severity
 
-from ..base import Notice
+from ..base import RECEIPT_SLOT, Notice
 from .crypto import MAX_PLAINTEXT, PayloadTooLarge
 from .keys import b64url_encode
 
@@ -80,8 +80,9 @@ def push_headers(notice: Notice, key: str, now: datetime) -> dict[str, str]:
     return headers
 
 
-def _document(notice: Notice, title: str, body: str) -> dict[str, str]:
-    doc = {
+def _document(notice: Notice, title: str, body: str, receipt: bool = False) -> dict[str, str]:
+    doc = {"receipt": RECEIPT_SLOT} if receipt else {}
+    doc |= {
         "id": notice.message_id,
         "kind": notice.kind,
         "title": title,
@@ -127,31 +128,33 @@ def _longest_fitting(fits: Callable[[int], bool], length: int) -> int | None:
     return lo
 
 
-def payload(notice: Notice, max_size: int = MAX_PLAINTEXT) -> bytes:
+def payload(notice: Notice, max_size: int = MAX_PLAINTEXT, *, receipt: bool = False) -> bytes:
     """Compact JSON for the service worker, shortened to fit one encrypted record.
 
     The body is cut first (the notification links to the full text), then the title. Cutting
     works on code points, so the UTF-8 output is always valid. Raises ``PayloadTooLarge`` only
-    when even empty texts do not fit (absurd URLs or tenant names).
+    when even empty texts do not fit (absurd URLs or tenant names). With ``receipt`` the
+    document holds ``RECEIPT_SLOT`` for ``fill_receipt``.
     """
-    data = _encode(_document(notice, notice.title, notice.body))
+    data = _encode(_document(notice, notice.title, notice.body, receipt))
     if len(data) <= max_size:
         return data
 
     def body_fits(keep: int) -> bool:
-        doc = _document(notice, notice.title, _shortened(notice.body, keep))
+        doc = _document(notice, notice.title, _shortened(notice.body, keep), receipt)
         return len(_encode(doc)) <= max_size
 
     keep = _longest_fitting(body_fits, len(notice.body))
     if keep is not None:
-        return _encode(_document(notice, notice.title, _shortened(notice.body, keep)))
+        return _encode(_document(notice, notice.title, _shortened(notice.body, keep), receipt))
 
     body = _shortened(notice.body, 0)
 
     def title_fits(keep: int) -> bool:
-        return len(_encode(_document(notice, _shortened(notice.title, keep), body))) <= max_size
+        doc = _document(notice, _shortened(notice.title, keep), body, receipt)
+        return len(_encode(doc)) <= max_size
 
     keep = _longest_fitting(title_fits, len(notice.title))
     if keep is None:
         raise PayloadTooLarge(f"notice {notice.message_id} does not fit {max_size} bytes")
-    return _encode(_document(notice, _shortened(notice.title, keep), body))
+    return _encode(_document(notice, _shortened(notice.title, keep), body, receipt))

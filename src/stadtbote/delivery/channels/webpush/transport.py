@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from ..base import Notice, Outcome, Outgoing
+from ..base import Notice, Outcome, Outgoing, fill_receipt
 from .allowlist import Allowlist, EndpointNotAllowed
 from .crypto import InvalidSubscriptionKeys, PayloadTooLarge, encrypt
 from .headers import payload, push_headers
@@ -140,7 +140,7 @@ class WebPushChannel:
     async def _send_all(self, items: Sequence[Outgoing]) -> list[Outcome]:
         session = self._ensure_session()
         now = datetime.fromtimestamp(self._clock(), UTC)
-        payloads: dict[Notice, bytes] = {}
+        payloads: dict[tuple[Notice, bool], bytes] = {}
         results = await asyncio.gather(
             *(self._send_one(session, item, now, payloads) for item in items),
             return_exceptions=True,
@@ -166,7 +166,7 @@ class WebPushChannel:
         session: aiohttp.ClientSession,
         item: Outgoing,
         now: datetime,
-        payloads: dict[Notice, bytes],
+        payloads: dict[tuple[Notice, bool], bytes],
     ) -> Outcome:
         failed = _failer(item.delivery_id)
         try:
@@ -182,12 +182,16 @@ class WebPushChannel:
             return failed(f"invalid subscription: missing {exc.args[0]}")
         except (ValueError, binascii.Error):
             return failed("invalid subscription: keys are not base64url")
+        receipt = item.extra.get("receipt")
         try:
-            plaintext = payloads.get(item.notice)
+            key = (item.notice, bool(receipt))
+            plaintext = payloads.get(key)
             if plaintext is None:
-                plaintext = payloads[item.notice] = payload(item.notice)
+                plaintext = payloads[key] = payload(item.notice, receipt=bool(receipt))
         except PayloadTooLarge as exc:
             return failed(f"payload too large: {exc}")
+        if receipt:
+            plaintext = fill_receipt(plaintext, receipt)
 
         origin = origin_of(item.address)
         async with self._semaphore(origin):

@@ -126,6 +126,20 @@ async function keepPage(url) {
   } catch (e) { /* offline now: the notification still shows the text */ }
 }
 
+async function confirmReceipt(receipt) {
+  // Tells the town the message arrived (publish-to-device time, and no SMS fallback needed).
+  if (!receipt) return;
+  try {
+    await withTimeout(fetch(CONFIG.receipts, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ receipt: receipt }),
+      credentials: "omit",
+      keepalive: true
+    }), NETWORK_TIMEOUT_MS);
+  } catch (e) { /* offline: the message is shown all the same */ }
+}
+
 self.addEventListener("push", (event) => {
   let data;
   try {
@@ -159,6 +173,7 @@ self.addEventListener("push", (event) => {
     // News about a report the citizen follows is not a town message: no inbox entry.
     data.kind === "case" ? Promise.resolve() : keepPushed(item),
     keepPage(local),
+    confirmReceipt(data.receipt),
     self.clients.matchAll({ type: "window" }).then((clients) => {
       if (data.kind !== "case") clients.forEach((c) => c.postMessage({ type: "push", item: item }));
     })
