@@ -201,11 +201,11 @@ def test_an_update_is_its_own_entry_linking_to_the_message_it_replaces(client, t
 
 def test_the_language_is_chosen_with_lang_and_defaults_to_the_towns(client, tenant):
     closure(tenant)
-    publish(tenant, title={"de": "Nur deutsch"}, severity="info")
+    publish(tenant, title={"de": "Nur deutsch"}, severity="moderate")
     english = atom(client, "/musterstadt/feed.atom?lang=en", HTTP_ACCEPT_LANGUAGE="de")
     assert english.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
-    assert titles(english) == ["Information: Nur deutsch", "Warning: Lange Straße closed"]
-    # A message without English keeps its German text, and says so.
+    assert titles(english) == ["Warnung: Nur deutsch", "Warning: Lange Straße closed"]
+    # A message without English keeps its German text, says so, and is German throughout.
     only_german = english.find("a:entry", NS)
     assert only_german.get("{http://www.w3.org/XML/1998/namespace}lang") == "de"
     assert only_german.find("a:category", NS) is None
@@ -213,7 +213,7 @@ def test_the_language_is_chosen_with_lang_and_defaults_to_the_towns(client, tena
         "Road closures"
     )
     german = atom(client, "/musterstadt/feed.atom", HTTP_ACCEPT_LANGUAGE="en")
-    assert titles(german) == ["Information: Nur deutsch", "Warnung: Vollsperrung Lange Straße"]
+    assert titles(german) == ["Warnung: Nur deutsch", "Warnung: Vollsperrung Lange Straße"]
     assert titles(atom(client, "/musterstadt/feed.atom?lang=xx")) == titles(german)
     assert client.get("/musterstadt/feed.atom?lang=en")["Content-Language"] == "en"
 

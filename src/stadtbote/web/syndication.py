@@ -134,7 +134,7 @@ def _title_of(message: Message, lang: str) -> str:
 
 @dataclass(frozen=True)
 class _Item:
-    """One message as the feed shows it, in the feed's language (call inside the override)."""
+    """One message as the feed shows it: in the feed's language where the message has it."""
 
     id: str
     lang: str
@@ -149,8 +149,14 @@ class _Item:
 
 
 def _item(message: Message, lang: str, base_url: str) -> _Item:
+    chosen = pick_language(message.title, lang, message.tenant.default_language)
+    # The whole entry in one language, the one its text is in (and its xml:lang says).
+    with translation.override(chosen):
+        return _item_in(message, chosen, base_url)
+
+
+def _item_in(message: Message, chosen: str, base_url: str) -> _Item:
     tenant = message.tenant
-    chosen = pick_language(message.title, lang, tenant.default_language)
     title = _("%(severity)s: %(title)s") % {
         "severity": severity_look(message.severity).label,
         "title": message.title.get(chosen, ""),
@@ -173,7 +179,7 @@ def _item(message: Message, lang: str, base_url: str) -> _Item:
     replaced = message.replaces
     replaces = None
     if replaced is not None and replaced.published_at is not None:
-        replaces = (page_url(replaced, base_url), _title_of(replaced, lang))
+        replaces = (page_url(replaced, base_url), _title_of(replaced, chosen))
         lines.append(
             _("This updates an earlier message: %(title)s (%(url)s)")
             % {"title": replaces[1], "url": replaces[0]}
@@ -195,7 +201,7 @@ def _item(message: Message, lang: str, base_url: str) -> _Item:
         published=published,
         updated=changed_at(message),
         topics=[
-            (t.slug, xml_text(t.name.get(lang) or t.name.get(tenant.default_language) or t.slug))
+            (t.slug, xml_text(t.name.get(chosen) or t.name.get(tenant.default_language) or t.slug))
             for t in message.topics.all()
         ],
         replaces=(replaces[0], xml_text(replaces[1])) if replaces else None,
