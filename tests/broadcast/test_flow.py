@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from stadtbote.broadcast import service, tasks
 from stadtbote.broadcast.models import BroadcastPost, PostStatus
+from stadtbote.delivery.channels.matrix import txn_id
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.tenants.models import Municipality, Topic
 from tests.support.tasks import drain
@@ -49,6 +50,9 @@ def test_a_published_message_is_posted_once_to_every_active_account_of_the_town(
     by_kind = {p.account.kind: p for p in posts}
     assert by_kind["mastodon"].url.endswith(f"/@musterstadt/{by_kind['mastodon'].remote_id}")
     assert by_kind["telegram"].url == "https://t.me/musterstadt/1"
+    # Each attempt carries the post's own key: a resend is dropped by the network.
+    assert peers.mastodon.requests[0].headers["idempotency-key"] == by_kind["mastodon"].key
+    assert peers.matrix.events[0].txn_id == txn_id(by_kind["matrix"].key)
 
 
 def test_publishing_again_does_not_post_twice(api, tenant, staff_token, peers: Peers) -> None:

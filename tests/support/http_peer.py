@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -42,6 +43,7 @@ class Answer:
     status: int
     body: Any = None  # JSON-serialisable, or bytes
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between bytes of the body: a server that stalls
 
 
 class HttpPeer:
@@ -102,7 +104,13 @@ class HttpPeer:
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(raw)
+                if not answer.drip:
+                    self.wfile.write(raw)
+                    return
+                for i in range(len(raw)):
+                    self.wfile.write(raw[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(answer.drip)
 
             do_GET = do_POST = do_PUT = _serve
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import html
 import ipaddress
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,7 +26,9 @@ from stadtbote.delivery.channels.base import Notice, TransportError
 
 # Seconds: a post is one small request; a hung instance must not hold a worker.
 CONNECT_TIMEOUT = 5.0
-TOTAL_TIMEOUT = 15.0
+READ_TIMEOUT = 10.0  # per read
+TOTAL_TIMEOUT = 15.0  # the whole exchange
+MAX_ANSWER = 1 << 20  # bytes; the APIs answer with a few kB of JSON
 
 MASTODON_LIMIT = 500  # characters, the default of a Mastodon instance
 TELEGRAM_LIMIT = 4096  # characters of the message text after entity parsing
@@ -60,22 +63,39 @@ class BroadcastChannel(Protocol):
     def close(self) -> None: ...
 
 
-def http_client(**options: object) -> httpx.Client:
-    """One client per channel: both timeouts always set, no redirects (a redirect could lead
-    off the allow-list), no proxy from the environment."""
+def http_client() -> httpx.Client:
+    """One client per channel: timeouts always set, no redirects (a redirect could lead off
+    the allow-list), no proxy from the environment."""
     return httpx.Client(
-        timeout=httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT),
+        timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
         follow_redirects=False,
         trust_env=False,
-        **options,  # type: ignore[arg-type]
     )
 
 
-def request(client: httpx.Client, method: str, url: str, **kwargs: object) -> httpx.Response:
-    """A request whose network failures are retryable ``TransportError``s (the instance may
-    be back in a minute); the caller maps HTTP statuses."""
+def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """A request within ``TOTAL_TIMEOUT`` overall and ``MAX_ANSWER`` bytes of answer.
+
+    httpx's timeouts bound each read, not the whole exchange: a server dripping a byte every
+    few seconds would hold the worker for ever. Network failures are retryable
+    ``TransportError``s (the instance may be back in a minute); the caller maps statuses.
+    """
+    deadline = time.monotonic() + TOTAL_TIMEOUT
     try:
-        return client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        with client.stream(method, url, **kwargs) as streamed:
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER:
+                    raise TransportError("the answer is too large")
+                if time.monotonic() > deadline:
+                    raise TransportError("timed out")
+            return httpx.Response(
+                streamed.status_code,
+                headers=streamed.headers,
+                content=bytes(body),
+                request=streamed.request,
+            )
     except httpx.TimeoutException:
         raise TransportError("timed out") from None
     except httpx.HTTPError as exc:

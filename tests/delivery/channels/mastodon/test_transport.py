@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from stadtbote.delivery.channels import broadcast
 from stadtbote.delivery.channels.base import TransportError
 from stadtbote.delivery.channels.broadcast import BroadcastChannel, BroadcastItem
 from stadtbote.delivery.channels.mastodon import MastodonChannel
@@ -157,3 +158,25 @@ def test_an_unreachable_instance_is_a_retryable_network_error() -> None:
         channel.post(ITEM)
 
     assert not caught.value.permanent
+
+
+def test_a_server_that_drips_its_answer_is_given_up_after_the_total_timeout(
+    instance: MastodonServer, channel: MastodonChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(broadcast, "TOTAL_TIMEOUT", 0.3)
+    instance.fail_next(Answer(200, {"id": "1", "content": "x" * 200}, drip=0.02))
+
+    with pytest.raises(TransportError, match="timed out") as caught:
+        channel.post(ITEM)
+
+    assert not caught.value.permanent
+
+
+def test_an_oversized_answer_is_not_read_to_the_end(
+    instance: MastodonServer, channel: MastodonChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(broadcast, "MAX_ANSWER", 100)
+    instance.fail_next(Answer(200, {"id": "1", "content": "x" * 500}))
+
+    with pytest.raises(TransportError, match="too large"):
+        channel.post(ITEM)

@@ -21,6 +21,7 @@ from stadtbote.delivery.channels.base import TransportError
 from stadtbote.delivery.channels.broadcast import (
     CONNECT_TIMEOUT,
     PLAIN_LIMIT,
+    READ_TIMEOUT,
     TOTAL_TIMEOUT,
     BroadcastItem,
     HostNotAllowed,
@@ -69,7 +70,7 @@ def check_urls(value: str, allowed: Sequence[str]) -> list[apprise.NotifyBase]:
         service.redirects = False
         service.verify_certificate = True
         service.socket_connect_timeout = CONNECT_TIMEOUT
-        service.socket_read_timeout = TOTAL_TIMEOUT
+        service.socket_read_timeout = READ_TIMEOUT
         services.append(service)
     return services
 

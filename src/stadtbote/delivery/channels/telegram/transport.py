@@ -60,7 +60,7 @@ class TelegramChannel:
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
-        if post.reply_to:
+        if post.reply_to and post.reply_to.isdigit():
             # allow_sending_without_reply: a deleted original must not stop the withdrawal.
             payload["reply_parameters"] = {
                 "message_id": int(post.reply_to),
