@@ -90,11 +90,14 @@ def request(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx
                     raise TransportError("the answer is too large")
                 if time.monotonic() > deadline:
                     raise TransportError("timed out")
+            # iter_bytes() has already decoded gzip or brotli: the copy must not decode again.
+            headers = [
+                (name, value)
+                for name, value in streamed.headers.multi_items()
+                if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+            ]
             return httpx.Response(
-                streamed.status_code,
-                headers=streamed.headers,
-                content=bytes(body),
-                request=streamed.request,
+                streamed.status_code, headers=headers, content=bytes(body), request=streamed.request
             )
     except httpx.TimeoutException:
         raise TransportError("timed out") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -180,3 +182,15 @@ def test_an_oversized_answer_is_not_read_to_the_end(
 
     with pytest.raises(TransportError, match="too large"):
         channel.post(ITEM)
+
+
+def test_a_gzip_compressed_answer_is_read(
+    instance: MastodonServer, channel: MastodonChannel
+) -> None:
+    status = {"id": "110000000000000099", "url": "https://social.example/@musterstadt/99"}
+    compressed = gzip.compress(json.dumps(status).encode())
+    instance.fail_next(Answer(200, compressed, {"Content-Encoding": "gzip"}))
+
+    posted = channel.post(ITEM)
+
+    assert (posted.remote_id, posted.url) == (status["id"], status["url"])
