@@ -105,6 +105,8 @@ def test_one_script_tag_inserts_the_widget_next_to_itself_with_a_title(
     expect(page.locator(FRAME)).to_have_attribute(
         "title", "Aktuelle Mitteilungen von Musterstadt (Lippstadt)"
     )
+    # It cannot navigate the site's page.
+    assert "allow-top-navigation" not in page.locator(FRAME).get_attribute("sandbox")
     expect(frame.locator("html")).to_have_attribute("lang", "de")
     expect(frame.get_by_role("link", name="Sperrung Marktplatz")).to_be_visible()
     assert console_errors == []
@@ -158,6 +160,8 @@ def test_topic_and_language_come_from_the_tag_and_links_open_in_a_new_tab(
     message_page = opened.value
     message_page.wait_for_load_state()
     assert message_page.url.endswith(f"/musterstadt/messages/{kita.id}")
+    # Outside the frame's sandbox: the message page is its normal self, with its own origin.
+    assert message_page.evaluate("() => window.origin") != "null"
     # The site's own page stays where it was.
     assert page.url.startswith("http://127.0.0.1:")
 

@@ -22,6 +22,12 @@
     (lang === "en" ? "Current messages" : "Aktuelle Mitteilungen");
   frame.className = "stadtbote-widget";
   frame.setAttribute("loading", "lazy");
+  // The frame may run its own script and open messages in a new tab (unsandboxed), never
+  // navigate the site's page or open dialogs on it.
+  frame.setAttribute(
+    "sandbox",
+    "allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox"
+  );
   frame.style.display = "block";
   frame.style.width = "100%";
   frame.style.height = "16rem";
