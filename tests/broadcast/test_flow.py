@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -84,6 +86,23 @@ def test_a_withdrawal_is_posted_as_a_reply_to_the_original_post(
     assert peers.telegram.sent[1].reply_to == peers.telegram.sent[0].message_id
     relates = peers.matrix.events[1].content["m.relates_to"]
     assert relates == {"m.in_reply_to": {"event_id": peers.matrix.events[0].event_id}}
+
+
+def test_a_withdrawal_also_reaches_apprise_targets_that_have_no_thread(
+    api, tenant, staff_token, peers: Peers
+) -> None:
+    add_account(tenant, peers, "apprise")
+    message_id = publish(api, staff_token)
+    drain()
+
+    withdraw(api, staff_token, message_id)
+    drain()
+
+    assert [h.title for h in peers.hook.hooked] == [
+        "Warnung: Vollsperrung Lange Straße",
+        "Zurückgezogen: Vollsperrung Lange Straße",
+    ]
+    assert peers.hook.hooked[1].type == "info"
 
 
 def test_an_update_replies_to_the_post_of_the_message_it_replaces(
@@ -252,3 +271,23 @@ def test_a_message_withdrawn_before_its_post_is_not_posted_and_not_withdrawn(
 
     assert peers.mastodon.statuses == []
     assert set(BroadcastPost.objects.values_list("status", flat=True)) == {PostStatus.FAILED}
+
+
+def test_a_withdrawal_waits_while_the_original_post_is_being_made_without_using_an_attempt(
+    api, tenant, staff_token, peers: Peers
+) -> None:
+    account = add_account(tenant, peers, "mastodon")
+    message_id = publish(api, staff_token)  # its post is queued, not yet made
+    in_flight = timezone.now() + timedelta(seconds=60)
+    BroadcastPost.objects.update(status=PostStatus.SENDING, lease_until=in_flight)
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.CANCELLED)
+    withdrawal = BroadcastPost.objects.create(
+        account=account, message_id=message_id, kind="withdrawal"
+    )
+
+    assert tasks.post_broadcast.call(withdrawal.pk) == "retry"
+
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.attempts) == (PostStatus.RETRY, 0)
+    assert withdrawal.reason == "waiting for the original post"
+    assert peers.mastodon.requests == []

@@ -53,10 +53,10 @@ def post_broadcast(post_id: int) -> str:
     if post.kind != PostKind.WITHDRAWAL and not is_current(message):
         return _fail(post, "the message was withdrawn or expired before it was posted")
     try:
-        reply_to = _reply_to(post)
+        original_sent, reply_to = _original(post)
     except _Wait as wait:
         return _retry(post, wait.reason, WAIT_FOR_ORIGINAL, counts=False)
-    if post.kind == PostKind.WITHDRAWAL and reply_to is None:
+    if post.kind == PostKind.WITHDRAWAL and not original_sent:
         return _fail(post, "the message itself was never posted here: nothing to withdraw")
     language = account.language or message.tenant.default_language
     item = BroadcastItem(
@@ -96,10 +96,11 @@ def _claim(post_id: int) -> BroadcastPost | None:
     return BroadcastPost.objects.select_related("account", "message__tenant").get(pk=post_id)
 
 
-def _reply_to(post: BroadcastPost) -> str | None:
-    """The remote id to answer: a withdrawal answers the message's own post, an update the
-    post of the message it replaces. None when there is nothing to answer (not posted there,
-    or a network without ids); ``_Wait`` while that post may still be made."""
+def _original(post: BroadcastPost) -> tuple[bool, str | None]:
+    """Whether the post this one follows up was made, and its remote id to reply to: a
+    withdrawal follows the message's own post, an update the post of the message it
+    replaces. The id is None where the network gives none (Apprise). ``_Wait`` while that
+    post may still be made."""
     if post.kind == PostKind.WITHDRAWAL:
         originals = BroadcastPost.objects.filter(
             account_id=post.account_id,
@@ -111,13 +112,13 @@ def _reply_to(post: BroadcastPost) -> str | None:
             account_id=post.account_id, message_id=post.message.replaces_id
         ).exclude(kind=PostKind.WITHDRAWAL)
     else:
-        return None
+        return False, None
     statuses = dict(originals.values_list("status", "remote_id"))
-    if statuses.get(PostStatus.SENT):
-        return str(statuses[PostStatus.SENT])
+    if PostStatus.SENT in statuses:
+        return True, statuses[PostStatus.SENT] or None
     if {PostStatus.PENDING, PostStatus.SENDING, PostStatus.RETRY} & statuses.keys():
         raise _Wait("waiting for the original post")
-    return None
+    return False, None
 
 
 def _sent(post: BroadcastPost, posted: Posted) -> str:
