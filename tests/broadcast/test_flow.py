@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from stadtbote.broadcast import service, tasks
 from stadtbote.broadcast.models import BroadcastPost, PostStatus
@@ -291,3 +292,20 @@ def test_a_withdrawal_waits_while_the_original_post_is_being_made_without_using_
     assert (withdrawal.status, withdrawal.attempts) == (PostStatus.RETRY, 0)
     assert withdrawal.reason == "waiting for the original post"
     assert peers.mastodon.requests == []
+
+
+def test_a_post_whose_worker_died_is_taken_over_once_its_lease_ran_out(
+    api, tenant, staff_token, peers: Peers
+) -> None:
+    add_account(tenant, peers, "mastodon")
+    publish(api, staff_token)
+    lapsed = timezone.now() - timedelta(seconds=1)
+    BroadcastPost.objects.update(status=PostStatus.SENDING, lease_until=lapsed)
+    DBTaskResult.objects.all().delete()  # the dead worker's task
+
+    assert tasks.take_over_stale() == 1
+    drain()
+
+    assert len(peers.mastodon.statuses) == 1
+    assert BroadcastPost.objects.get().status == PostStatus.SENT
+    assert tasks.take_over_stale() == 0

@@ -9,7 +9,7 @@ its record is dropped by the network where the protocol allows.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -158,3 +158,24 @@ def _retry(post: BroadcastPost, reason: str, retry_after: float | None, counts: 
     )
     enqueue_on_commit(post_broadcast, post.pk, run_after=not_before)
     return "retry"
+
+
+def take_over_stale(now: datetime | None = None) -> int:
+    """Queue again the posts whose worker died: claimed with a lease that ran out, or pending
+    for minutes with their task lost. The claim keeps a live post from being made twice."""
+    now = now or timezone.now()
+    stale = list(
+        BroadcastPost.objects.filter(
+            Q(status=PostStatus.SENDING, lease_until__lt=now)
+            | Q(status=PostStatus.PENDING, created_at__lt=now - timedelta(minutes=5))
+            | Q(status=PostStatus.RETRY, not_before__lt=now - timedelta(minutes=5))
+        ).values_list("id", flat=True)[:500]
+    )
+    for post_id in stale:
+        log.warning("taking over broadcast post %s", post_id)
+        post_broadcast.enqueue(post_id)
+    return len(stale)
+
+
+# The worker's upkeep (ops worker command) runs this with the other periodic jobs.
+JOBS = {"broadcast_take_over": (timedelta(minutes=1), take_over_stale)}

@@ -27,13 +27,14 @@ def upkeep() -> None:
     from django.db import close_old_connections
 
     from stadtbote.assistant import service as assistant
+    from stadtbote.broadcast import tasks as broadcast
     from stadtbote.cap import poll
     from stadtbote.delivery import maintenance, reminders
     from stadtbote.reports import escalation
 
     close_old_connections()
     jobs = {**maintenance.JOBS, **escalation.JOBS, **reminders.JOBS, **poll.JOBS}
-    maintenance.run_due(jobs={**jobs, **assistant.JOBS})
+    maintenance.run_due(jobs={**jobs, **assistant.JOBS, **broadcast.JOBS})
 
 
 class Command(BaseCommand):
