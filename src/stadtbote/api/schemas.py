@@ -34,10 +34,11 @@ class PushSubscriptionIn(Schema):
 
 
 class ChannelIn(Schema):
-    type: Literal["webpush", "fcm", "apns", "email"]
+    type: Literal["webpush", "fcm", "apns", "email", "sms"]
     subscription: PushSubscriptionIn | None = None
     # A native app's FCM registration token or APNs device token (hex).
     token: str | None = Field(None, max_length=4096)
+    # An e-mail address, or a phone number for SMS ("0151 2345678" or "+49 151 2345678").
     address: str | None = Field(None, max_length=254)
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Status
+from ninja import Field, Router, Schema, Status
 
 from stadtbote.api.auth import SubscriberToken, subscriber_for
 from stadtbote.api.public import public_message
 from stadtbote.api.schemas import ErrorOut, SubscriberCreated, SubscriberIn, SubscriberPatch
 from stadtbote.api.views import client_ip, tenant_or_404
-from stadtbote.core.errors import RateLimited
+from stadtbote.core.errors import InvalidInput, RateLimited
 from stadtbote.core.ratelimit import allow
 from stadtbote.delivery import privacy
+from stadtbote.delivery.channels.sms.numbers import normalise_number
 from stadtbote.messages.models import Message
-from stadtbote.subscribers import service
+from stadtbote.subscribers import service, sms_codes
+from stadtbote.subscribers.models import ChannelStatus
 
 router = Router(tags=["subscribers"])
 token_auth = SubscriberToken()
@@ -59,6 +61,44 @@ def patch(
         raise RateLimited("too many changes; try again later")
     changes = payload.model_dump(exclude_unset=True)
     service.update(sub, changes)
+    return service.describe(sub)
+
+
+class SmsCodeIn(Schema):
+    code: str = Field(..., max_length=12)
+    # Which number, when the subscriber has added more than one (else the one awaiting a code).
+    address: str | None = Field(None, max_length=40)
+
+
+# Guesses per subscriber and hour across all its numbers (each number also dies after 5).
+CODE_TRIES_PER_HOUR = 20
+
+
+@router.post(
+    "/{tenant}/subscribers/{subscriber_id}/confirm-sms",
+    auth=token_auth,
+    response={200: dict[str, Any], 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="Confirm my phone number with the code sent to it",
+)
+def confirm_sms(
+    request: HttpRequest, tenant: str, subscriber_id: str, payload: SmsCodeIn
+) -> dict[str, Any]:
+    sub = subscriber_for(request, tenant, subscriber_id)
+    if not allow("sms-code-try", str(sub.pk), CODE_TRIES_PER_HOUR, 3600):
+        raise RateLimited("too many attempts; try again later")
+    numbers = sub.channels.filter(type="sms").order_by("id")
+    if payload.address:
+        try:
+            wanted = normalise_number(payload.address)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="address", code="invalid_number") from None
+        numbers = numbers.filter(address=wanted)
+    else:
+        numbers = numbers.filter(status=ChannelStatus.PENDING)
+    channel = numbers.first()
+    if channel is None:
+        raise InvalidInput("no phone number of yours awaits a code", field="address")
+    sms_codes.confirm(channel, payload.code)
     return service.describe(sub)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from stadtbote.delivery import push_credentials
+from stadtbote.delivery import push_credentials, sms_config
 from stadtbote.delivery.channels.base import Channel
 from stadtbote.tenants.models import Municipality
 
@@ -61,6 +61,49 @@ def _apns(tenant: Municipality) -> Channel:
     )
 
 
+def _sms(tenant: Municipality) -> Channel:
+    from stadtbote.delivery.channels.sms import HttpGatewayProvider, SmppProvider, SmsChannel
+    from stadtbote.delivery.channels.sms.providers.base import SmsProvider
+    from stadtbote.delivery.sms_health import CacheHealthStore
+
+    specs = sms_config.providers_for(os.environ, tenant.slug)
+    if specs is None:
+        raise ChannelUnavailable(f"no SMS providers for {tenant.slug}")
+    providers: list[SmsProvider] = []
+    for spec in specs:
+        if spec.kind == "smpp":
+            providers.append(
+                SmppProvider(
+                    spec.host,
+                    spec.port,
+                    system_id=spec.user,
+                    password=spec.password,
+                    system_type=spec.system_type,
+                    source=spec.sender,
+                    name=spec.name,
+                    ssl_context=ssl.create_default_context() if spec.tls else None,
+                )
+            )
+        else:
+            providers.append(
+                HttpGatewayProvider(
+                    spec.url,
+                    username=spec.user,
+                    password=spec.password,
+                    sender=spec.sender,
+                    name=spec.name,
+                    allowed_http_hosts=[f"{spec.host}:{spec.port}"],
+                )
+            )
+    return SmsChannel(
+        providers,
+        weights={spec.name: spec.weight for spec in specs},
+        # Health is shared by every worker sending for the town: a provider one worker saw
+        # failing is avoided by all.
+        store=CacheHealthStore(f"sms-health:{tenant.pk}:{','.join(s.name for s in specs)}"),
+    )
+
+
 def _email(tenant: Municipality) -> Channel:
     from stadtbote.delivery.channels.email import EmailChannel
 
@@ -72,6 +115,7 @@ CHANNELS: dict[str, Callable[[Municipality], Channel]] = {
     "fcm": _fcm,
     "apns": _apns,
     "email": _email,
+    "sms": _sms,
 }
 
 
@@ -86,6 +130,8 @@ def available(kind: str, tenant: Municipality) -> bool:
             return push_credentials.fcm_for(os.environ, tenant.slug) is not None
         if kind == "apns":
             return push_credentials.apns_for(os.environ, tenant.slug) is not None
+        if kind == "sms":
+            return sms_config.variable_for(os.environ, tenant.slug) is not None
     except push_credentials.CredentialsError:
         return True  # configured, but wrongly: the start-up check names the variable
     return kind in CHANNELS

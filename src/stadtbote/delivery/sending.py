@@ -26,7 +26,7 @@ from django_tasks import task
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import push_credentials, receipts, render
+from stadtbote.delivery import push_credentials, receipts, render, shortlinks
 from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.channels.base import Channel as Transport
 from stadtbote.delivery.channels.base import Notice, Outcome, Outgoing
@@ -309,6 +309,8 @@ def _extra(d: Pending, message: Message) -> dict[str, str]:
         return {"p256dh": d.p256dh, "auth": d.auth, "receipt": receipts.mint(d.pk)}
     if d.channel_type in ("fcm", "apns"):
         return {"receipt": receipts.mint(d.pk)}
+    if d.channel_type == "sms":
+        return {"short_url": shortlinks.short_url(message.tenant.slug, message.pk)}
     if d.channel_type != "email":
         return {}
     from stadtbote.subscribers.doi import unsubscribe_token

@@ -20,7 +20,7 @@ from stadtbote.geo.shapes import parse_area, to_geojson
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.tenants.models import ApiKey, Municipality, Topic
 
-CHANNEL_TYPES = ("webpush", "fcm", "apns", "email")
+CHANNEL_TYPES = ("webpush", "fcm", "apns", "email", "sms")
 MAX_TITLE = 200
 MAX_BODY = 5000
 MAX_CIRCLE_M = 50_000

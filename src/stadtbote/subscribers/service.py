@@ -96,8 +96,6 @@ def _set_places(sub: Subscriber, places: list[check.PlaceSpec], replace: bool = 
 
 
 def _set_channels(sub: Subscriber, specs: list[check.ChannelSpec], replace: bool = False) -> None:
-    from stadtbote.subscribers import doi
-
     existing = {c.address_key: c for c in sub.channels.all()} if replace else {}
     keep = {s.key for s in specs}
     for key, channel in existing.items():
@@ -113,7 +111,7 @@ def _set_channels(sub: Subscriber, specs: list[check.ChannelSpec], replace: bool
                 current.p256dh, current.auth = spec.p256dh, spec.auth
                 current.save(update_fields=["p256dh", "auth"])
             elif current.status == ChannelStatus.PENDING:
-                doi.request_confirmation(current)
+                _request_confirmation(current)
             continue
         device = spec.type in DEVICE_TYPES
         if device:
@@ -136,7 +134,16 @@ def _set_channels(sub: Subscriber, specs: list[check.ChannelSpec], replace: bool
             auth=spec.auth,
         )
         if channel.status == ChannelStatus.PENDING:
-            doi.request_confirmation(channel)
+            _request_confirmation(channel)
+
+
+def _request_confirmation(channel: Channel) -> None:
+    from stadtbote.subscribers import doi, sms_codes
+
+    if channel.type == "sms":
+        sms_codes.request_code(channel)
+    else:
+        doi.request_confirmation(channel)
 
 
 def describe(sub: Subscriber) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.subscribers import doi
+from stadtbote.subscribers import doi, sms_codes
 from stadtbote.subscribers.models import Channel, ChannelStatus
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,56 @@ def send_confirmation(channel_id: int, attempt: int = 1) -> str:
         )
         return "retry"
     return "sent"
+
+
+@task(queue_name="send", priority=10)
+def send_sms_code(channel_id: int, attempt: int = 1) -> str:
+    """Send the code that confirms a phone number. Retries transient trouble with backoff."""
+    from stadtbote.delivery.channels.base import Notice, Outgoing
+    from stadtbote.delivery.registry import open_channel
+
+    channel = Channel.objects.select_related("tenant", "subscriber").filter(pk=channel_id).first()
+    if channel is None or channel.status != ChannelStatus.PENDING:
+        return "skipped"
+    tenant = channel.tenant
+    code = sms_codes.mint_code(channel)
+    minutes = int(sms_codes.CODE_VALID_FOR.total_seconds() // 60)
+    with translation.override(channel.subscriber.language):
+        text = _("%(town)s: your code is %(code)s. It is valid for %(minutes)s minutes.") % {
+            "town": tenant.name,
+            "code": code,
+            "minutes": minutes,
+        }
+    notice = Notice(
+        message_id=f"code-{channel_id}",
+        kind="message",
+        title="",
+        body=text,
+        severity="info",
+        url="",
+        language=channel.subscriber.language,
+        tenant=tenant.slug,
+        tenant_name=tenant.name,
+    )
+    item = Outgoing(channel_id, channel.address, notice, {"text": text}, f"code:{channel_id}")
+    sms = open_channel("sms", tenant)
+    try:
+        [outcome] = sms.send([item])
+    finally:
+        sms.close()
+    if outcome.status == "sent":
+        return "sent"
+    if outcome.status == "retry" and not CONFIRMATION_RETRY.exhausted(attempt):
+        wait = CONFIRMATION_RETRY.delay(attempt, outcome.retry_after)
+        enqueue_on_commit(
+            send_sms_code,
+            channel_id,
+            attempt + 1,
+            run_after=timezone.now() + timedelta(seconds=wait),
+        )
+        return "retry"
+    log.warning("code for channel %s not sent: %s", channel_id, outcome.reason)
+    return "failed"
 
 
 @task(queue_name="maintenance")

@@ -20,6 +20,7 @@ from stadtbote.core.severity import Severity
 from stadtbote.delivery import registry
 from stadtbote.delivery.channels.apns.message import device_token_problem
 from stadtbote.delivery.channels.fcm.message import token_problem
+from stadtbote.delivery.channels.sms.numbers import normalise_number
 from stadtbote.delivery.channels.webpush.allowlist import EndpointNotAllowed, check_endpoint
 from stadtbote.delivery.channels.webpush.keys import b64url_decode, load_public_key
 from stadtbote.geo import service as geo
@@ -154,6 +155,14 @@ def channels(
             spec = _email(item.get("address"), f"{cfield}.address")
         elif kind == "webpush":
             spec = _webpush(item.get("subscription"), f"{cfield}.subscription")
+        elif kind == "sms":
+            spec = _sms(item.get("address"), f"{cfield}.address")
+            if tenant is not None and not registry.available("sms", tenant):
+                raise InvalidInput(
+                    f"{tenant.name} sends no SMS",
+                    field=f"{cfield}.type",
+                    code="channel_unavailable",
+                )
         elif kind in ("fcm", "apns"):
             spec = _device_token(kind, item.get("token"), f"{cfield}.token")
             if tenant is not None and not registry.available(kind, tenant):
@@ -220,3 +229,12 @@ def _device_token(kind: str, token: Any, field: str) -> ChannelSpec:
         raise InvalidInput(problem, field=field, code="invalid_token")
     # APNs tokens are hex; the app may send either case, and both mean the same device.
     return ChannelSpec(type=kind, address=token.lower() if kind == "apns" else token)
+
+
+def _sms(number: Any, field: str) -> ChannelSpec:
+    if not isinstance(number, str) or not number.strip():
+        raise InvalidInput("must be a phone number", field=field)
+    try:
+        return ChannelSpec(type="sms", address=normalise_number(number))
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=field, code="invalid_number") from None

@@ -87,4 +87,5 @@ urlpatterns = [
     ),
     path("<slug:tenant>/confirm/<str:token>", links.confirm, name="confirm"),
     path("<slug:tenant>/unsubscribe/<str:token>", links.unsubscribe, name="unsubscribe"),
+    path("<slug:tenant>/s/<str:code>", links.short, name="short"),
 ]

@@ -20,19 +20,33 @@ from stadtbote.audit import log as audit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import dispatch, preview, progress, summary
+from stadtbote.delivery import dispatch, preview, progress, shortlinks, summary
 from stadtbote.delivery.approval_requests import ask_for_approval
+from stadtbote.delivery.channels.sms import render_sms, segment_preview
+from stadtbote.delivery.registry import available
 from stadtbote.geo.models import District
 from stadtbote.messages import approval, templates
 from stadtbote.messages import service as messages
 from stadtbote.messages.models import Message, MessageStatus, MessageTemplate
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page, text
+from stadtbote.tenants.models import Municipality
 
 # What the form offers: "Push" reaches browsers and the town's apps alike (staff choose whom to
 # reach, not which push service), so its checkbox stands for all three push kinds.
-CHANNELS = ("webpush", "email")
-FORM_CHANNELS = {"webpush": ("webpush", "fcm", "apns"), "email": ("email",)}
+FORM_CHANNELS = {"webpush": ("webpush", "fcm", "apns"), "email": ("email",), "sms": ("sms",)}
+FORM_WORDS = {
+    "webpush": gettext_lazy("Push (browser and app)"),
+    "email": gettext_lazy("E-mail"),
+    "sms": gettext_lazy("SMS"),
+}
+
+
+def form_channels(tenant: Municipality) -> list[tuple[str, Any]]:
+    """The channel checkboxes the town can use (SMS only with providers configured)."""
+    return [(c, FORM_WORDS[c]) for c in FORM_CHANNELS if c != "sms" or available("sms", tenant)]
+
+
 FIELD_TO_FORM = {
     "title": "texts",
     "body": "texts",
@@ -56,6 +70,7 @@ CHANNEL_WORDS = {
     "fcm": gettext_lazy("App (Android)"),
     "apns": gettext_lazy("App (iOS)"),
     "email": gettext_lazy("E-mail"),
+    "sms": gettext_lazy("SMS"),
 }
 
 
@@ -148,7 +163,7 @@ def _choices(staff: Staff, lang: str) -> dict[str, Any]:
             (d.slug, text(d.name, lang, t.default_language))
             for d in District.objects.filter(tenant=t).order_by("position", "slug")
         ],
-        "channels": CHANNELS,
+        "channels": form_channels(t),
         "approval_from": t.approval_from,
         "templates": [
             (m.slug, text(m.name, lang, t.default_language))
@@ -286,7 +301,31 @@ def reach(request: HttpRequest, staff: Staff) -> HttpResponse:
         problem = str(exc) if isinstance(exc, FormError) else _("Check the target area.")
         return staff_page(request, staff, "staff/_reach.html", {"problem": problem})
     rows = [(CHANNEL_WORDS.get(c, c), n) for c, n in counted.by_channel.items()]
-    return staff_page(request, staff, "staff/_reach.html", {"reach": counted, "reach_rows": rows})
+    context = {"reach": counted, "reach_rows": rows, "sms": _sms_preview(staff.tenant, data)}
+    return staff_page(request, staff, "staff/_reach.html", context)
+
+
+def _sms_preview(tenant: Municipality, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The SMS as the town's default language renders it, with its segment count: SMS are
+    paid per segment, and one typographic character can halve what fits."""
+    if "sms" not in data["channels"]:
+        return None
+    lang = tenant.default_language
+    title = data["title"].get(lang) or next(iter(data["title"].values()), "")
+    body = data["body"].get(lang) or next(iter(data["body"].values()), "")
+    try:
+        text = render_sms(
+            tenant_name=tenant.name,
+            title=title,
+            body=body,
+            url=shortlinks.short_url(tenant.slug, "0" * 32),
+            severity=str(data["severity"]),
+            kind="message",
+            language=lang,
+        )
+    except ValueError:
+        return None
+    return {"text": text, **segment_preview(text)}
 
 
 def _message_or_404(staff: Staff, message_id: str) -> Message:

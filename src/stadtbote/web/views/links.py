@@ -47,3 +47,16 @@ def unsubscribe(request: HttpRequest, tenant: str, token: str) -> HttpResponse:
     if not doi.unsubscribe(token):
         raise Http404
     return render(request, "web/unsubscribe.html", {"tenant": t, "state": "done"})
+
+
+def short(request: HttpRequest, tenant: str, code: str) -> HttpResponse:
+    """A short link from an SMS: on to the message's page."""
+    from django.shortcuts import redirect
+
+    from stadtbote.delivery import shortlinks
+
+    t = get_object_or_404(Municipality, slug=tenant)
+    message = shortlinks.resolve(t, code)
+    if message is None:
+        raise Http404("no such message")
+    return redirect("web:message", tenant=t.slug, message_id=message.pk)

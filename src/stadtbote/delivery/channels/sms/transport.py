@@ -153,7 +153,8 @@ class SmsChannel:
             to = normalise_number(outgoing.address, self._region)
         except ValueError as exc:
             raise ValueError(f"invalid number: {exc}") from None
-        text = render_sms(
+        # A ready text (a confirmation code) is sent as it is; notices are fitted to the budget.
+        text = outgoing.extra.get("text") or render_sms(
             tenant_name=notice.tenant_name,
             title=notice.title,
             body=notice.body,
