@@ -49,16 +49,27 @@ class BatchStatus(models.TextChoices):
 
 class DeliveryBatch(models.Model):
     job = models.ForeignKey(DeliveryJob, on_delete=models.CASCADE, related_name="batches")
+    # The town whose message it is (the fairness between towns is decided per batch).
+    tenant = models.ForeignKey(
+        "tenants.Municipality", null=True, on_delete=models.CASCADE, related_name="+"
+    )
     channel_type = models.CharField(max_length=16)
     status = models.CharField(
         max_length=16, choices=BatchStatus.choices, default=BatchStatus.QUEUED
     )
+    # Warnings before news: higher goes first (delivery/scheduling.py).
+    priority = models.SmallIntegerField(default=0)
+    # A queued batch whose deliveries wait for a retry is not taken before this.
+    not_before = models.DateTimeField(null=True, blank=True)
     # A running batch whose lease ran out belongs to a dead worker and is taken over.
     lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "lease_until"], name="batch_status_lease")]
+        indexes = [
+            models.Index(fields=["status", "lease_until"], name="batch_status_lease"),
+            models.Index(fields=["status", "priority", "created_at"], name="batch_queue"),
+        ]
 
 
 class Status(models.TextChoices):
