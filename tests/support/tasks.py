@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from stadtbote.delivery.models import Delivery, Status
+from stadtbote.delivery.models import Delivery, DeliveryBatch, Status
 
 
 def drain(*, fast_forward: bool = False, rounds: int = 20) -> int:
@@ -21,6 +21,7 @@ def drain(*, fast_forward: bool = False, rounds: int = 20) -> int:
             now = timezone.now()
             DBTaskResult.objects.filter(status="READY", run_after__gt=now).update(run_after=now)
             Delivery.objects.filter(status=Status.RETRY, not_before__gt=now).update(not_before=now)
+            DeliveryBatch.objects.filter(not_before__gt=now).update(not_before=now)
         if not DBTaskResult.objects.ready().exists():
             break
         Worker(

@@ -39,6 +39,7 @@ from stadtbote.delivery.models import (
     Kind,
     Status,
 )
+from stadtbote.delivery.scheduling import batch_priority
 from stadtbote.geo import service as geo
 from stadtbote.geo.blocks import PlaceArrays
 from stadtbote.messages.models import Message, MessageStatus
@@ -54,6 +55,8 @@ JOB_LEASE = timedelta(minutes=2)
 BATCH_SIZE = 500
 
 
+# A fan-out's first slice runs this much ahead of the sends of its own severity.
+FANOUT_AHEAD = 5
 # How long a worker resolves blocks before it lets the send batches queued so far go first.
 SLICE_SECONDS = 1.0
 # Place blocks read per query on SQLite (unpacked, about 40 kB per 1,024 subscribers).
@@ -164,9 +167,7 @@ def stream_blocks(tenant: Municipality, start_after: int) -> Iterator[tuple[int,
 def _continue_later(job: DeliveryJob, lease_until: datetime) -> None:
     """Queue the rest of the fan-out behind the send batches queued so far (same priority,
     first come first served), so they start before the next slice."""
-    from stadtbote.delivery.sending import send_batch
-
-    continuation = fanout.using(priority=send_batch.priority)
+    continuation = fanout.using(priority=batch_priority(job.message.severity))
     enqueue_on_commit(continuation, job.pk, SLICE_SECONDS, lease_until.isoformat())
 
 
@@ -336,18 +337,21 @@ def _create_deliveries(job: DeliveryJob, message: Message, plan: _Plan) -> None:
 
     Must run inside the caller's transaction (with the job's cursor update).
     """
-    from stadtbote.delivery.sending import send_batch
+    from stadtbote.delivery.sending import queue_batch
 
     status_at = _DELIVERY_FIELDS.index("status")
+    priority = batch_priority(message.severity)
     for ctype, rows in plan.by_type.items():
         for start in range(0, len(rows), BATCH_SIZE):
-            batch = DeliveryBatch.objects.create(job=job, channel_type=ctype)
+            batch = DeliveryBatch.objects.create(
+                job=job, channel_type=ctype, tenant_id=message.tenant_id, priority=priority
+            )
             part = [(*row, batch.pk) for row in rows[start : start + BATCH_SIZE]]
             # The unique idempotency key drops rows that exist already (a resumed fan-out, or
             # two subscribers sharing one e-mail address): nobody gets a message twice.
             insert_rows(Delivery, _DELIVERY_FIELDS, part, ignore_conflicts=True)
             if any(row[status_at] == Status.PENDING.value for row in part):
-                enqueue_on_commit(send_batch, batch.pk)
+                queue_batch(batch.pk, priority)
             else:
                 DeliveryBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE)
 
@@ -356,8 +360,10 @@ def start_job(message: Message, kind: str) -> DeliveryJob:
     """Create the fan-out job for a message (idempotent) and queue it after commit."""
     job, created = DeliveryJob.objects.get_or_create(message=message, kind=kind)
     if created:
-        # First slice: one block, so sending starts as soon as its batches are queued.
-        enqueue_on_commit(fanout, job.pk, 0.0)
+        # First slice: one block, so sending starts as soon as its batches are queued. A
+        # warning's fan-out goes ahead of the sending of anything less urgent.
+        resolve = fanout.using(priority=batch_priority(message.severity) + FANOUT_AHEAD)
+        enqueue_on_commit(resolve, job.pk, 0.0)
         # The town's own accounts get one post per message (imported here: no import cycle).
         from stadtbote.broadcast import service as broadcast_service
 

@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from stadtbote.core.tasks import enqueue_on_commit
 from stadtbote.delivery.fanout import fanout
 from stadtbote.delivery.models import (
     BatchStatus,
@@ -25,7 +24,7 @@ from stadtbote.delivery.models import (
     PeriodicRun,
     Status,
 )
-from stadtbote.delivery.sending import send_batch
+from stadtbote.delivery.sending import queue_batch, send_batch
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,17 @@ def release_held(now: datetime | None = None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         due = Delivery.objects.filter(status=Status.HELD, not_before__lte=now)
-        batch_ids = set(due.values_list("batch_id", flat=True).distinct())
+        batch_ids = {b for b in due.values_list("batch_id", flat=True).distinct() if b}
         count = due.update(status=Status.PENDING, not_before=None)
-        for batch_id in batch_ids:
-            if batch_id is not None:
-                enqueue_on_commit(send_batch, batch_id)
+        # Back into the queue (a running batch picks its new rows up, or finishes and then
+        # comes back for them through this task).
+        DeliveryBatch.objects.filter(pk__in=batch_ids, status=BatchStatus.DONE).update(
+            status=BatchStatus.QUEUED
+        )
+        for batch_id, priority in DeliveryBatch.objects.filter(pk__in=batch_ids).values_list(
+            "id", "priority"
+        ):
+            queue_batch(batch_id, priority)
     return count
 
 
@@ -48,7 +53,7 @@ def take_over_stale(now: datetime | None = None) -> int:
     now = now or timezone.now()
     stale_batches = list(
         DeliveryBatch.objects.filter(status=BatchStatus.RUNNING, lease_until__lt=now).values_list(
-            "id", flat=True
+            "id", "priority"
         )
     )
     stale_jobs = list(
@@ -58,9 +63,9 @@ def take_over_stale(now: datetime | None = None) -> int:
             | Q(status=JobStatus.QUEUED, created_at__lt=now - timedelta(minutes=5))
         ).values_list("id", flat=True)
     )
-    for batch_id in stale_batches:
+    for batch_id, priority in stale_batches:
         log.warning("taking over batch %s from a dead worker", batch_id)
-        send_batch.enqueue(batch_id)
+        send_batch.using(priority=priority).enqueue(batch_id)
     for job_id in stale_jobs:
         log.warning("taking over fan-out job %s from a dead worker", job_id)
         fanout.enqueue(job_id)

@@ -20,13 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django_tasks import task
 
 from stadtbote.core.retry import RetryPolicy
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import push_credentials, receipts, render, shortlinks
+from stadtbote.delivery import push_credentials, receipts, render, scheduling, shortlinks
 from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.channels.base import Channel as Transport
 from stadtbote.delivery.channels.base import Notice, Outcome, Outgoing
@@ -159,14 +159,79 @@ def _more_to_come(batch: DeliveryBatch) -> bool:
     return queued.exclude(pk=batch.pk).exists()
 
 
-def _claim(batch_id: int) -> DeliveryBatch | None:
+def queue_batch(batch_id: int, priority: int, run_after: datetime | None = None) -> None:
+    """Queue a send task for a batch, after commit, at the batch's priority."""
+    enqueue_on_commit(send_batch.using(priority=priority), batch_id, run_after=run_after)
+
+
+# How many due batches a free worker weighs; towns and channels at their cap are filtered out
+# before, so a city's thousand queued batches never hide the village's one.
+CANDIDATES = 20
+# A batch waiting for its town's slot is looked at again this soon.
+SLOT_WAIT = timedelta(seconds=1)
+
+
+def _claim(hint: int) -> DeliveryBatch | None:
+    """Take the most urgent batch that is due (``scheduling.order``), not necessarily ``hint``.
+
+    Every queued batch has one task; whichever task runs takes the best batch, so the number of
+    tasks still matches the number of batches to send. A task whose own batch must wait for a
+    slot (its town or channel is at the cap) comes back for it shortly.
+    """
     now = timezone.now()
-    free = Q(status__in=[BatchStatus.QUEUED, BatchStatus.DONE]) | Q(lease_until__lt=now)
-    claimed = DeliveryBatch.objects.filter(free, pk=batch_id).update(
-        status=BatchStatus.RUNNING, lease_until=now + BATCH_LEASE
+    running: dict[tuple[int | None, str], int] = {
+        (tenant, channel): n
+        for tenant, channel, n in DeliveryBatch.objects.filter(
+            status=BatchStatus.RUNNING, lease_until__gte=now
+        )
+        .values_list("tenant_id", "channel_type")
+        .annotate(n=Count("id"))
+        .values_list("tenant_id", "channel_type", "n")
+    }
+    for candidate in scheduling.order(_candidates(now, running), running):
+        if _take(candidate.batch_id, Q(status=BatchStatus.QUEUED), now):
+            return _taken(candidate.batch_id)
+    # Outside the queue: a done batch given new deliveries (quiet hours ended), or a running
+    # one whose lease ran out (its worker died).
+    stale = Q(status=BatchStatus.DONE) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
+    if _take(hint, stale, now):
+        return _taken(hint)
+    waiting = DeliveryBatch.objects.filter(pk=hint, status=BatchStatus.QUEUED).first()
+    if waiting is not None:
+        due = waiting.not_before if waiting.not_before and waiting.not_before > now else None
+        queue_batch(hint, waiting.priority, run_after=due or now + SLOT_WAIT)
+    return None
+
+
+def _candidates(
+    now: datetime, running: dict[tuple[int | None, str], int]
+) -> list[scheduling.Candidate]:
+    queued = DeliveryBatch.objects.filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now), status=BatchStatus.QUEUED
     )
-    if not claimed:
-        return None
+    channel_load: dict[str, int] = {}
+    for (tenant, channel), n in running.items():
+        channel_load[channel] = channel_load.get(channel, 0) + n
+        if n >= scheduling.TENANT_SLOTS.get(channel, scheduling.DEFAULT_TENANT_SLOTS):
+            queued = queued.exclude(tenant_id=tenant, channel_type=channel)
+    for channel, n in channel_load.items():
+        if n >= scheduling.CHANNEL_SLOTS.get(channel, 1 << 30):
+            queued = queued.exclude(channel_type=channel)
+    rows = queued.order_by("-priority", "-created_at").values_list(
+        "id", "tenant_id", "channel_type", "priority", "created_at"
+    )[:CANDIDATES]
+    return [scheduling.Candidate(*row) for row in rows]
+
+
+def _take(batch_id: int, condition: Q, now: datetime) -> bool:
+    return bool(
+        DeliveryBatch.objects.filter(condition, pk=batch_id).update(
+            status=BatchStatus.RUNNING, lease_until=now + BATCH_LEASE, not_before=None
+        )
+    )
+
+
+def _taken(batch_id: int) -> DeliveryBatch:
     batch = DeliveryBatch.objects.select_related("job").get(pk=batch_id)
     # Rows left "sending" can only belong to a claimant that died: we hold the lease now.
     Delivery.objects.filter(batch=batch, status=Status.SENDING).update(status=Status.PENDING)
@@ -376,8 +441,13 @@ def _finish(batch: DeliveryBatch) -> None:
         next_due = Delivery.objects.filter(batch=batch, status=Status.RETRY).aggregate(
             t=Min("not_before")
         )["t"]
+        # Rows that became pending after the last chunk was read (quiet hours just ended).
+        if Delivery.objects.filter(batch=batch, status=Status.PENDING).exists():
+            next_due = timezone.now()
         DeliveryBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.QUEUED if next_due else BatchStatus.DONE, lease_until=None
+            status=BatchStatus.QUEUED if next_due else BatchStatus.DONE,
+            lease_until=None,
+            not_before=next_due,
         )
         if next_due:
-            enqueue_on_commit(send_batch, batch.pk, run_after=next_due)
+            queue_batch(batch.pk, batch.priority, run_after=next_due)
