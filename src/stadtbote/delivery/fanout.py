@@ -28,7 +28,7 @@ from django_tasks import task
 
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import rules
+from stadtbote.delivery import fallback, rules
 from stadtbote.delivery.bulk import insert_rows
 from stadtbote.delivery.models import (
     BatchStatus,
@@ -279,10 +279,17 @@ def _plan_deliveries(
     tenant = message.tenant
     severity = Severity(message.severity)
     now = timezone.now()
+    only_reached = reached_by is not None
+    sms_fallback = fallback.sms_at_once(message)
+    types = list(message.channels)
+    if (sms_fallback or only_reached) and "sms" not in types:
+        # A warning reaches people without push by SMS; an update or all-clear goes wherever
+        # the message went, the fallback SMS included.
+        types.append("sms")
     channels = Channel.objects.filter(
         subscriber_id__in=ids,
         status=ChannelStatus.CONFIRMED,
-        type__in=message.channels,
+        type__in=types,
         subscriber__paused=False,
     ).values_list(
         "id",
@@ -293,7 +300,6 @@ def _plan_deliveries(
         "subscriber__quiet_start",
         "subscriber__quiet_end",
     )
-    only_reached = reached_by is not None
     reached: set[int] = set()
     if reached_by is not None:
         reached = set(
@@ -305,7 +311,10 @@ def _plan_deliveries(
             ).values_list("channel_id", flat=True)
         )
     subscribers: set[int] = set()
-    for cid, sid, ctype, key, lang, q_start, q_end in channels:
+    rows = list(channels)
+    if sms_fallback and not only_reached:
+        rows = fallback.without_sms_where_push(rows, type_at=2, subscriber_at=1)
+    for cid, sid, ctype, key, lang, q_start, q_end in rows:
         if only_reached and cid not in reached:
             continue
         hold = None
@@ -364,6 +373,8 @@ def start_job(message: Message, kind: str) -> DeliveryJob:
         # warning's fan-out goes ahead of the sending of anything less urgent.
         resolve = fanout.using(priority=batch_priority(message.severity) + FANOUT_AHEAD)
         enqueue_on_commit(resolve, job.pk, 0.0)
+        if kind == Kind.MESSAGE:
+            fallback.schedule_check(message)
         # The town's own accounts get one post per message (imported here: no import cycle).
         from stadtbote.broadcast import service as broadcast_service
 
