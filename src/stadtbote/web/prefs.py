@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import DEFAULT_THRESHOLD, Severity
-from stadtbote.subscribers.models import Subscriber
+from stadtbote.delivery.channels.sms.numbers import COUNTRY_CODES
+from stadtbote.subscribers.models import ChannelStatus, Subscriber
 
 RADII_M = (100, 250, 500, 1000, 2000)
 DEFAULT_RADIUS_M = 250
 STEPS = ("notify", "places", "topics", "warnings", "email")
+NO_BREAK = "\u00a0"
 
 
 class FormError(InvalidInput):
@@ -38,6 +40,9 @@ class Prefs:
     quiet_end: str = ""
     language: str = ""
     email: str = ""
+    # The phone number for SMS as typed, or as stored (E.164), and whether a code is awaited.
+    sms: str = ""
+    sms_pending: bool = False
     push_subscription: str = ""
     keep_push: bool = False
     has_push: bool = False
@@ -83,6 +88,9 @@ def from_subscriber(sub: Subscriber) -> Prefs:
     for c in sub.channels.all():
         if c.type == "email":
             prefs.email = c.address
+        elif c.type == "sms":
+            prefs.sms = readable_number(c.address)
+            prefs.sms_pending = c.status == ChannelStatus.PENDING
         elif c.type == "webpush":
             prefs.has_push = prefs.keep_push = True
     return prefs
@@ -97,6 +105,7 @@ def from_post(data: QueryDict, default_language: str) -> Prefs:
         quiet_end=(data.get("quiet_end") or "").strip(),
         language=data.get("language") or default_language,
         email=(data.get("email") or "").strip(),
+        sms=(data.get("sms") or "").strip()[:40],
         push_subscription=(data.get("push_subscription") or "").strip(),
         keep_push=data.get("keep_push") == "on",
     )
@@ -151,6 +160,7 @@ def step_of(error_field: str) -> str:
         return "warnings"
     if head == "push" or (head == "channels" and ".subscription" in error_field):
         return "notify"
+    # E-mail and SMS share the last step, the channels that reach people without the app.
     return "email"
 
 
@@ -158,6 +168,8 @@ def friendly(error: InvalidInput) -> str:
     """A sentence for the citizen; the domain's English detail is for developers."""
     if isinstance(error, FormError):
         return str(error.args[0])
+    if error.field == "sms":
+        return _sms_sentence(error)
     head = (error.field or "").split(".", 1)[0].split("[", 1)[0]
     messages = {
         "places": _("Please check your places: a point must lie in or near the town."),
@@ -170,3 +182,70 @@ def friendly(error: InvalidInput) -> str:
     if error.field and error.field.startswith("channels") and "endpoint" in error.field:
         return _("This browser's push service is not supported. You can use e-mail instead.")
     return messages.get(head, str(error.args[0]))
+
+
+def channels_of(prefs: Prefs, push: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The channels the form asks for, in the order their errors are mapped back."""
+    channels = [push] if push else []
+    if prefs.email:
+        channels.append({"type": "email", "address": prefs.email})
+    if prefs.sms:
+        channels.append({"type": "sms", "address": prefs.sms})
+    return channels
+
+
+def stored_channels(sub: Subscriber, without: str = "") -> list[dict[str, Any]]:
+    """The subscriber's channels as a request body would give them, to save them unchanged."""
+    channels: list[dict[str, Any]] = []
+    for c in sub.channels.exclude(type=without).order_by("id"):
+        if c.type == "webpush":
+            keys = {"p256dh": c.p256dh, "auth": c.auth}
+            channels.append({"type": c.type, "subscription": {"endpoint": c.address, "keys": keys}})
+        elif c.type in ("email", "sms"):
+            channels.append({"type": c.type, "address": c.address})
+        else:
+            channels.append({"type": c.type, "token": c.address})
+    return channels
+
+
+def sms_error(error: InvalidInput, channels: list[dict[str, Any]]) -> InvalidInput:
+    """The domain names a channel by its index; the form names the phone number field, so the
+    message and the marked field are the number's, not the e-mail address's."""
+    field = error.field or ""
+    if not field.startswith("channels["):
+        return error
+    try:
+        index = int(field[len("channels[") : field.index("]")])
+    except ValueError:
+        return error
+    if index >= len(channels) or channels[index].get("type") != "sms":
+        return error
+    return InvalidInput(str(error.args[0]), field="sms", code=error.code)
+
+
+def _sms_sentence(error: InvalidInput) -> str:
+    if error.code == "channel_unavailable":
+        return _("This town does not send SMS. You can use e-mail instead.")
+    return _(
+        "Please check the phone number. Enter it with its area code, e.g. 0151 12345678, "
+        "or with the country code, e.g. +49 151 12345678."
+    )
+
+
+def sms_rate_limited() -> FormError:
+    """The number was fine, but no code may be sent to it now (daily cap, or the town's)."""
+    return FormError(
+        _("We cannot send a code to this number right now. Please try again tomorrow."),
+        field="sms",
+    )
+
+
+def readable_number(number: str, space: str = " ") -> str:
+    """An E.164 number the way people read it: "+49 151 12345678" (with ``space`` between the
+    groups: a no-break space keeps the number on one line in a sentence)."""
+    digits = number.removeprefix("+")
+    for code in sorted(COUNTRY_CODES.values(), key=len, reverse=True):
+        if number.startswith("+") and digits.startswith(code) and len(digits) > len(code) + 3:
+            rest = digits[len(code) :]
+            return f"+{code}{space}{rest[:3]}{space}{rest[3:]}"
+    return number

@@ -13,6 +13,7 @@ from stadtbote.web.views import (
     pwa,
     reporting,
     reports,
+    sms,
     widget,
 )
 
@@ -72,6 +73,9 @@ urlpatterns = [
     path("<slug:tenant>/inbox/read", app.mark_read, name="read"),
     path("<slug:tenant>/settings", app.settings_page, name="settings"),
     path("<slug:tenant>/settings/pause", app.pause, name="pause"),
+    path("<slug:tenant>/settings/sms", sms.code, name="sms-code"),
+    path("<slug:tenant>/settings/sms/resend", sms.resend, name="sms-resend"),
+    path("<slug:tenant>/settings/sms/remove", sms.remove, name="sms-remove"),
     path("<slug:tenant>/settings/delete", app.delete, name="delete"),
     path("<slug:tenant>/settings/export", app.export, name="export"),
     path("<slug:tenant>/manifest.webmanifest", pwa.manifest, name="manifest"),

@@ -13,13 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stadtbote.core import ratelimit
-from stadtbote.core.errors import InvalidInput
+from stadtbote.core.errors import InvalidInput, RateLimited
 from stadtbote.core.severity import Severity
 from stadtbote.delivery import inbox as inbox_domain
-from stadtbote.delivery import privacy
+from stadtbote.delivery import privacy, registry
 from stadtbote.geo.models import District
 from stadtbote.subscribers import service as subscribers
-from stadtbote.subscribers.models import Subscriber
+from stadtbote.subscribers.models import ChannelStatus, Subscriber
 from stadtbote.tenants.models import LANGUAGES, Municipality
 from stadtbote.web import prefs as forms
 from stadtbote.web.common import message_view, page, tenant_or_404
@@ -46,6 +46,7 @@ def _choices(t: Municipality, lang: str) -> dict[str, Any]:
             for tp in t.topics.order_by("position", "slug")
         ],
         "severities": [SEVERITY_LOOKS[s] for s in Severity],
+        "sms": registry.available("sms", t),
         "radii": forms.RADII_M,
         "default_radius": forms.DEFAULT_RADIUS_M,
         "languages": [(code, name) for code, name in LANGUAGES if code in t.languages] or LANGUAGES,
@@ -97,16 +98,20 @@ def onboarding(request: HttpRequest, tenant: str) -> HttpResponse:
         return _form_error(request, t, "web/onboarding.html", context, posted, exc)
     if not ratelimit.allow("web-signup", f"{t.pk}:{_ip(request)}", SIGNUPS_PER_HOUR, 3600):
         return _form_error(request, t, "web/onboarding.html", context, prefs, None, status=429)
+    channels: list[dict[str, Any]] = []
     try:
         body = prefs.body()
-        channels = [c for c in [forms.push_channel(prefs)] if c]
-        if prefs.email:
-            channels.append({"type": "email", "address": prefs.email})
+        channels = forms.channels_of(prefs, forms.push_channel(prefs))
         body["channels"] = channels
-        _, token = subscribers.create(t, body)
+        sub, token = subscribers.create(t, body)
     except InvalidInput as exc:
+        exc = forms.sms_error(exc, channels)
         return _form_error(request, t, "web/onboarding.html", context, prefs, exc)
-    response = redirect(f"/{t.slug}/inbox?welcome=1")
+    except RateLimited:
+        error = forms.sms_rate_limited()
+        return _form_error(request, t, "web/onboarding.html", context, prefs, error)
+    next_page = "settings/sms" if _awaits_code(sub) else "inbox?welcome=1"
+    response = redirect(f"/{t.slug}/{next_page}")
     remember(response, t, token)
     return response
 
@@ -187,9 +192,17 @@ def settings_page(request: HttpRequest, tenant: str) -> HttpResponse:
         "subscriber": sub,
         "nav": "settings",
     }
+    stored_sms = sub.channels.filter(type="sms").first()
+    if stored_sms is not None:
+        context["sms_state"] = {
+            "number": forms.readable_number(stored_sms.address, forms.NO_BREAK),
+            "pending": stored_sms.status == ChannelStatus.PENDING,
+        }
     if request.method == "GET":
         context["prefs"] = forms.from_subscriber(sub)
         context["saved"] = request.GET.get("saved") == "1"
+        context["sms_confirmed"] = request.GET.get("sms") == "confirmed"
+        context["sms_removed"] = request.GET.get("sms") == "removed"
         return page(request, "web/settings.html", t, context)
     try:
         prefs = forms.from_post(request.POST, sub.language)
@@ -200,18 +213,32 @@ def settings_page(request: HttpRequest, tenant: str) -> HttpResponse:
         return _form_error(request, t, "web/settings.html", context, posted, exc)
     if not ratelimit.allow("web-change", f"{t.pk}:{sub.pk}", CHANGES_PER_HOUR, 3600):
         return _form_error(request, t, "web/settings.html", context, prefs, None, status=429)
+    channels: list[dict[str, Any]] = []
     try:
         body = prefs.body()
-        body["channels"] = _channels_after(sub, prefs)
+        channels = _channels_after(sub, prefs)
+        body["channels"] = channels
         subscribers.update(sub, body)
     except InvalidInput as exc:
+        exc = forms.sms_error(exc, channels)
         return _form_error(request, t, "web/settings.html", context, prefs, exc)
+    except RateLimited:
+        error = forms.sms_rate_limited()
+        return _form_error(request, t, "web/settings.html", context, prefs, error)
+    if _awaits_code(sub):
+        return redirect(f"/{t.slug}/settings/sms")
     return redirect(f"/{t.slug}/settings?saved=1")
+
+
+def _awaits_code(sub: Subscriber) -> bool:
+    """A number waits for its code: the citizen goes on to enter it, not back to the form."""
+    return sub.channels.filter(type="sms", status=ChannelStatus.PENDING).exists()
 
 
 def _channels_after(sub: Subscriber, prefs: forms.Prefs) -> list[dict[str, Any]]:
     """Channels as the settings form leaves them: a new browser subscription replaces the old
-    one, "keep push" keeps the stored one, the e-mail field decides about e-mail."""
+    one, "keep push" keeps the stored one, the e-mail and phone fields decide about e-mail and SMS
+    (an emptied field removes its channel)."""
     channels: list[dict[str, Any]] = []
     fresh = forms.push_channel(prefs)
     if fresh is not None:
@@ -229,6 +256,8 @@ def _channels_after(sub: Subscriber, prefs: forms.Prefs) -> list[dict[str, Any]]
             )
     if prefs.email:
         channels.append({"type": "email", "address": prefs.email})
+    if prefs.sms:
+        channels.append({"type": "sms", "address": prefs.sms})
     return channels
 
 

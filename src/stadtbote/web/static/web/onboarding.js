@@ -60,8 +60,6 @@
     var start = 0;
     steps.forEach(function (s, i) { if (s.getAttribute("data-error")) start = i; });
     show(start, false);
-    var err = document.getElementById("form-error");
-    if (err) err.focus();
     next.addEventListener("click", function () {
       var problem = stepProblem(steps[current]);
       say(steps[current], problem);
@@ -77,6 +75,10 @@
       }
     });
   }
+
+  // A returned form starts at its error summary, also in the settings (one long page).
+  var err = document.getElementById("form-error");
+  if (err) err.focus();
 
   // --- Push: explain first, ask only when the citizen presses the button ------------------
   var pushButton = document.getElementById("push-enable");
