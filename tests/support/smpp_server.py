@@ -7,7 +7,8 @@ It answers bind_transceiver, submit_sm (message ids m000001, m000002, ...), enqu
 unbind, sends generic_nack for commands it does not know, records every submit_sm with its text
 decoded by data_coding and its concatenation header, and sends delivery receipts as deliver_sm.
 Tests steer it: ``answer(number, status, times)``, ``throttle(times)``, ``drop_on_submit(n)``,
-``response_delay``, ``receipt_delay`` and ``receipt_status(number, stat)``.
+``response_delay``, ``receipt_delay`` and ``receipt_status(number, stat)``. A receipt due on a
+session that has closed waits in ``held`` for the next bind, as at a real SMSC.
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ class SmppServer:
     commands: list[str] = field(default_factory=list)
     receipt_acks: int = 0
     max_outstanding: int = 0
+    # Receipts whose session had closed, sent to the next bound session.
+    held: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -228,6 +231,10 @@ class SmppServer:
             session.number = sum(1 for b in self.binds if b.accepted)
         status = 0 if ok else ESME_RINVPASWD
         self._send(session, pdu(BIND_TRANSCEIVER | RESP, status, sequence, b"smsc\x00"))
+        if ok:
+            held, self.held = self.held, []
+            for message_id, stat in held:
+                self._receipt(session, message_id, stat)
 
     def _submit(self, session: _Session, sequence: int, body: bytes) -> None:
         _service, pos = _cstring(body, 0)
@@ -291,6 +298,10 @@ class SmppServer:
             respond()
 
     def _receipt(self, session: _Session, message_id: str, stat: str) -> None:
+        if session.closed:
+            # As an SMSC does: kept for the system_id's next bound session.
+            self.held.append((message_id, stat))
+            return
         text = (
             f"id:{message_id} sub:001 dlvrd:{'001' if stat == 'DELIVRD' else '000'} "
             f"submit date:2611270900 done date:2611270901 stat:{stat} err:000 text:"

@@ -12,6 +12,7 @@ from stadtbote.api import (
     public,
     receipts,
     reports,
+    sms,
     subscribers,
 )
 
@@ -30,3 +31,4 @@ api.add_router("", reports.router)
 api.add_router("", cap.router)
 api.add_router("", assistant.router)
 api.add_router("", receipts.router)
+api.add_router("", sms.router)

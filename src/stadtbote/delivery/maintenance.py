@@ -25,6 +25,7 @@ from stadtbote.delivery.models import (
     Status,
 )
 from stadtbote.delivery.sending import queue_batch, send_batch
+from stadtbote.delivery.sms_receipts import collect_sms_receipts
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ JOBS: dict[str, tuple[timedelta, Callable[[], int]]] = {
     "release_held": (timedelta(seconds=20), release_held),
     "take_over_stale": (timedelta(seconds=30), take_over_stale),
     "purge_unconfirmed": (timedelta(hours=1), purge_unconfirmed),
+    "collect_sms_receipts": (timedelta(seconds=30), collect_sms_receipts),
 }
 
 

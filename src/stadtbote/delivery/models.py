@@ -161,3 +161,39 @@ class InboxRead(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["subscriber", "message"], name="inbox_read_once")
         ]
+
+
+class SmsStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted by the provider"
+    BUFFERED = "buffered", "Waiting at the SMSC"
+    DELIVERED = "delivered", "Delivered to the phone"
+    FAILED = "failed", "Not delivered"
+    REJECTED = "rejected", "Rejected by the SMSC"
+    EXPIRED = "expired", "Expired (at the SMSC, or no receipt in time)"
+
+
+SMS_AWAITING = (SmsStatus.ACCEPTED, SmsStatus.BUFFERED)
+
+
+class SmsSubmission(models.Model):
+    """One SMS a provider accepted (one row per provider message id: an SMPP long message has
+    one per segment), kept to match its delivery receipt (``delivery/sms_receipts.py``)."""
+
+    # Nulled, not deleted, with the delivery: what the providers did stays as statistics.
+    delivery = models.ForeignKey(
+        Delivery, null=True, on_delete=models.SET_NULL, related_name="sms_submissions"
+    )
+    tenant = models.ForeignKey("tenants.Municipality", on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=60)
+    message_id = models.CharField(max_length=64)
+    segments = models.PositiveSmallIntegerField(default=1)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=SmsStatus.choices, default=SmsStatus.ACCEPTED)
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "message_id"], name="sms_submission_id"),
+            models.Index(fields=["status", "submitted_at"], name="sms_submission_open"),
+        ]

@@ -62,9 +62,9 @@ def _apns(tenant: Municipality) -> Channel:
 
 
 def _sms(tenant: Municipality) -> Channel:
-    from stadtbote.delivery.channels.sms import HttpGatewayProvider, SmppProvider, SmsChannel
+    from stadtbote.delivery import sms_receipts
+    from stadtbote.delivery.channels.sms import HttpGatewayProvider, SmppProvider
     from stadtbote.delivery.channels.sms.providers.base import SmsProvider
-    from stadtbote.delivery.sms_health import CacheHealthStore
 
     specs = sms_config.providers_for(os.environ, tenant.slug)
     if specs is None:
@@ -93,14 +93,20 @@ def _sms(tenant: Municipality) -> Channel:
                     sender=spec.sender,
                     name=spec.name,
                     allowed_http_hosts=[f"{spec.host}:{spec.port}"],
+                    # The gateway reports to us; the signed id makes a report unforgeable.
+                    dlr_url=sms_receipts.dlr_url(tenant),
+                    id_factory=sms_receipts.id_factory(tenant),
                 )
             )
-    return SmsChannel(
+    # Keeps a row per accepted SMS of a delivery so that receipts find it (sms_receipts.py).
+    return sms_receipts.EngineSmsChannel(
         providers,
+        tenant_id=tenant.pk,
         weights={spec.name: spec.weight for spec in specs},
         # Health is shared by every worker sending for the town: a provider one worker saw
         # failing is avoided by all.
-        store=CacheHealthStore(f"sms-health:{tenant.pk}:{','.join(s.name for s in specs)}"),
+        store=sms_receipts.health_store(tenant.pk, specs),
+        policy=sms_receipts.POLICY,
     )
 
 
