@@ -65,3 +65,14 @@ def test_two_providers_need_two_names():
 
     with pytest.raises(SmsConfigError, match="own name"):
         providers_for(env, "musterstadt")
+
+
+def test_a_provider_may_state_the_rate_its_contract_allows():
+    env = {"STADTBOTE_SMS_PROVIDERS": "smpp://u:p@smsc?source=X&rate=50,smpp://u:p@b?source=X&name=b"}
+
+    limited, free = providers_for(env, "musterstadt")
+
+    assert limited.rate == 50.0
+    assert free.rate is None
+    with pytest.raises(SmsConfigError, match="rate"):
+        providers_for({"STADTBOTE_SMS_PROVIDERS": "smpp://u:p@a?source=X&rate=fast"}, "m")

@@ -4,11 +4,12 @@
 the set of the town with slug ``musterstadt`` (as for native push, ``push_credentials.py``).
 A set is a comma-separated list of provider URLs, each with an optional weight and name::
 
-    smpp://SYSTEM_ID:PASSWORD@smsc.example.net:2775?source=Musterstadt&weight=70&name=smsc
+    smpp://SYSTEM_ID:PASSWORD@smsc.example.net:2775?source=Musterstadt&weight=70&name=smsc&rate=50
     smpps://…                          (SMPP over TLS)
     kannel+https://USER:PASSWORD@gw.example.net/cgi-bin/sendsms?from=Musterstadt&weight=30
 
-User and password are percent-encoded. Plain ``kannel+http`` is accepted only for a loopback
+``rate`` is the SMS per second the contract allows, kept across all workers. User and password
+are percent-encoded. Plain ``kannel+http`` is accepted only for a loopback
 address (a gateway on the same machine, or the test server). Parsing is pure and never puts a
 password into an error message.
 """
@@ -24,7 +25,7 @@ from stadtbote.delivery.push_credentials import env_key
 
 PREFIX = "STADTBOTE_SMS_"
 SCHEMES = ("smpp", "smpps", "kannel+https", "kannel+http")
-_OPTIONS = {"weight", "name", "source", "from", "system_type"}
+_OPTIONS = {"weight", "name", "source", "from", "system_type", "rate"}
 
 
 class SmsConfigError(ValueError):
@@ -44,6 +45,8 @@ class ProviderSpec:
     tls: bool = False
     url: str = ""  # the HTTP gateway's endpoint, without user information
     system_type: str = ""
+    # SMS per second the provider sells, shared by all workers (``throttle.py``); None: no cap.
+    rate: float | None = None
 
 
 def variable_for(env: Mapping[str, str], slug: str) -> str | None:
@@ -92,6 +95,14 @@ def parse_provider(url: str, variable: str, index: int) -> ProviderSpec:
         weight = -1.0
     if not 0 < weight <= 1000:
         raise SmsConfigError(f"{where}: weight must be a number above 0")
+    rate: float | None = None
+    if "rate" in options:
+        try:
+            rate = float(options["rate"])
+        except ValueError:
+            rate = -1.0
+        if not 0 < rate <= 10_000:
+            raise SmsConfigError(f"{where}: rate must be SMS per second above 0")
     user, password = unquote(parts.username or ""), unquote(parts.password or "")
     if not user:
         raise SmsConfigError(f"{where}: the user (SMPP system_id) is missing")
@@ -111,6 +122,7 @@ def parse_provider(url: str, variable: str, index: int) -> ProviderSpec:
             sender=sender,
             tls=parts.scheme == "smpps",
             system_type=options.get("system_type", ""),
+            rate=rate,
         )
     scheme = parts.scheme.split("+", 1)[1]
     if scheme == "http" and not _loopback(host):
@@ -128,6 +140,7 @@ def parse_provider(url: str, variable: str, index: int) -> ProviderSpec:
         password=password,
         sender=sender,
         url=f"{scheme}://{netloc}{parts.path or '/cgi-bin/sendsms'}",
+        rate=rate,
     )
 
 
