@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from stadtbote.delivery import sms_receipts
+from stadtbote.delivery import maintenance, sms_receipts
 from stadtbote.delivery.channels.base import Notice, Outgoing
+from stadtbote.delivery.channels.sms.providers.base import Receipt, accepted
 from stadtbote.delivery.channels.sms.transport import Accepted
 from stadtbote.delivery.models import Delivery, SmsStatus, SmsSubmission, Status
 from stadtbote.delivery.progress import arrival
@@ -156,15 +157,15 @@ def test_a_failed_report_marks_the_sms_and_its_delivery_failed_with_the_reason(
     publish(api, staff_token)
     [request] = warning_requests(gateway)
 
-    answer = report(client, request, 2, "id:1 stat:UNDELIV err:001")
+    answer = report(client, request, 2, "id:1 stat:UNDELIV err:001 text:Musterstadt")
 
     submission = SmsSubmission.objects.get()
     delivery = Delivery.objects.get(channel_type="sms")
     assert answer.json() == {"recorded": 1}
     assert submission.status == SmsStatus.FAILED
-    assert submission.error == "failed: id:1 stat:UNDELIV err:001"
+    assert submission.error == "failed: stat:UNDELIV err:001"
     assert delivery.status == Status.FAILED
-    assert delivery.reason == "SMS not delivered: failed: id:1 stat:UNDELIV err:001"
+    assert delivery.reason == "SMS not delivered: failed: stat:UNDELIV err:001"
     assert delivery.received_at is None
 
 
@@ -217,6 +218,42 @@ def render_notice(delivery: Delivery) -> Notice:
         tenant=message.tenant.slug,
         tenant_name=message.tenant.name,
     )
+
+
+class ReadingProvider:
+    """A provider whose session has already read the receipt of what it accepted."""
+
+    name = "reading"
+
+    def submit(self, messages):
+        return [accepted(m.reference, "r1") for m in messages]
+
+    def receipts(self):
+        return [Receipt("r1", "delivered")]
+
+    def close(self):
+        pass
+
+
+def test_receipts_the_sending_session_read_are_recorded_when_the_channel_closes(
+    api, tenant, staff_token, gateway
+):
+    subscribe(api, NUMBERS[0], gateway)
+    publish(api, staff_token)
+    delivery = Delivery.objects.get(channel_type="sms")
+    item = Outgoing(delivery.pk, "+4915112345671", render_notice(delivery), {}, "")
+    channel = sms_receipts.EngineSmsChannel([ReadingProvider()], tenant_id=tenant.pk)
+
+    [outcome] = channel.send([item])
+    written = SmsSubmission.objects.get(provider="reading")
+    channel.close()
+
+    written.refresh_from_db()
+    delivery.refresh_from_db()
+    assert outcome.status == "sent"
+    assert written.delivery_id == delivery.pk
+    assert written.status == SmsStatus.DELIVERED
+    assert delivery.received_at == written.receipt_at
 
 
 def test_a_confirmation_code_leaves_no_submission_even_when_its_id_is_a_deliverys(
@@ -339,9 +376,11 @@ def test_sms_without_a_receipt_for_48_hours_expire(tenant):
     )
 
     expired = sms_receipts.collect_sms_receipts(now)
+    job = maintenance.JOBS["collect_sms_receipts"]
 
     old.refresh_from_db()
     recent.refresh_from_db()
+    assert job == (timedelta(seconds=30), sms_receipts.collect_sms_receipts)
     assert expired == 1
     assert (old.status, old.error) == (SmsStatus.EXPIRED, "no receipt within 48 h")
     assert recent.status == SmsStatus.ACCEPTED

@@ -26,6 +26,7 @@ import base64
 import functools
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Collection, Iterable, Sequence
@@ -71,6 +72,7 @@ _TOKEN_HEX = 16
 _MAC_CHARS = 22  # base64url, 132 bits
 MESSAGE_ID_LENGTH = _TOKEN_HEX + _MAC_CHARS
 _CHUNK = 500
+_ANSWER_FIELDS = re.compile(r"\b(?:stat|err):\S+", re.IGNORECASE)
 _SUBMISSION_FIELDS = (
     "delivery",
     "tenant",
@@ -265,7 +267,12 @@ def towns_sharing(tenant_id: int) -> list[int]:
 
 
 def _describe(receipt: Receipt) -> str:
-    detail = receipt.error or receipt.extra.get("answer", "")
+    detail = receipt.error
+    if not detail:
+        # Kannel's %A is the SMSC's receipt text; its "text:" field repeats the SMS itself.
+        answer = receipt.extra.get("answer", "")
+        fields = _ANSWER_FIELDS.findall(answer)
+        detail = " ".join(fields) if fields else answer
     return f"{receipt.status}: {detail}"[:200] if detail else receipt.status
 
 
