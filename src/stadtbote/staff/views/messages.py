@@ -328,6 +328,38 @@ def _sms_preview(tenant: Municipality, data: dict[str, Any]) -> dict[str, Any] |
     return {"text": text, **segment_preview(text)}
 
 
+POST_WORDS = {
+    "message": pgettext_lazy("broadcast post", "the message"),
+    "update": pgettext_lazy("broadcast post", "the update"),
+    "withdrawal": pgettext_lazy("broadcast post", "the all-clear"),
+}
+POST_STATUS_WORDS = {
+    "pending": pgettext_lazy("broadcast post", "waiting"),
+    "sending": pgettext_lazy("broadcast post", "being posted"),
+    "retry": pgettext_lazy("broadcast post", "waiting to try again"),
+    "sent": pgettext_lazy("broadcast post", "posted"),
+    "failed": pgettext_lazy("broadcast post", "failed"),
+}
+
+
+def _posts(message: Message) -> list[dict[str, Any]]:
+    """What went to the town's own accounts (Mastodon, Telegram, Matrix, Apprise)."""
+    from stadtbote.broadcast.models import BroadcastPost
+
+    return [
+        {
+            "account": post.account.name,
+            "what": POST_WORDS.get(post.kind, post.kind),
+            "status": POST_STATUS_WORDS.get(post.status, post.status),
+            "url": post.url,
+            "reason": post.reason if post.status in ("failed", "retry") else "",
+        }
+        for post in BroadcastPost.objects.filter(message=message)
+        .select_related("account")
+        .order_by("created_at", "id")
+    ]
+
+
 def _message_or_404(staff: Staff, message_id: str) -> Message:
     found = Message.objects.filter(tenant=staff.tenant, pk=message_id).first()
     if found is None:
@@ -386,6 +418,7 @@ def message_detail(request: HttpRequest, staff: Staff, message_id: str) -> HttpR
         "may_cancel": staff.may("message.cancel")
         and message.status in (MessageStatus.PUBLISHED, MessageStatus.SCHEDULED),
         **_follow(message),
+        "posts": _posts(message),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "follow":
         return staff_page(request, staff, "staff/_follow.html", context)
