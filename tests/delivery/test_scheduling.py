@@ -113,17 +113,39 @@ def test_a_town_at_its_cap_leaves_the_worker_to_the_next_town(tenant):
     assert sending._claim(city_next.pk).pk == village_news.pk
 
 
+def test_a_town_alone_with_work_is_not_held_to_its_cap():
+    city = candidate(1, 0, tenant=1)
+
+    assert order([city], running={(1, "webpush"): 3}) == []
+    assert order([city], running={(1, "webpush"): 3}, tenant_slots=None) == [city]
+    assert order([candidate(2, 0, channel="sms")], {(1, "sms"): 4}, tenant_slots=None) == []
+
+
 @pytest.mark.django_db
-def test_a_task_whose_batch_must_wait_for_a_slot_comes_back_for_it(
-    tenant, django_capture_on_commit_callbacks
-):
+def test_a_town_alone_with_work_takes_every_free_worker(tenant):
     now = timezone.now()
     for _ in range(3):
         busy = _batch(tenant, Severity.SEVERE, now)
         DeliveryBatch.objects.filter(pk=busy.pk).update(
             status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
         )
+    fourth = _batch(tenant, Severity.SEVERE, now)
+
+    assert sending._claim(fourth.pk).pk == fourth.pk
+
+
+@pytest.mark.django_db
+def test_a_task_whose_batch_must_wait_for_a_slot_comes_back_for_it(
+    tenant, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    for _ in range(4):
+        busy = _batch(tenant, Severity.SEVERE, now)
+        DeliveryBatch.objects.filter(pk=busy.pk).update(
+            channel_type="sms", status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
+        )
     waiting = _batch(tenant, Severity.SEVERE, now)
+    DeliveryBatch.objects.filter(pk=waiting.pk).update(channel_type="sms")
 
     with django_capture_on_commit_callbacks(execute=True):
         assert sending._claim(waiting.pk) is None

@@ -5,9 +5,10 @@ On Warntag 2020 the national system choked on a burst of warnings and delivered 
 important ones last. Here every send batch has a priority from its message's severity; a worker
 that is free takes the most urgent batch that is due, and among equally urgent ones the newest
 (an Extreme warning issued a minute ago beats one from an hour ago that has reached most people
-already). A town may hold only a few batches per channel in flight at once, so a city's
-100,000-recipient fan-out leaves workers free for the village next door; and channels with one
-shared provider (the SMTP relay, the SMS providers) have a global cap as well.
+already). While other towns have work waiting, a town may hold only a few batches per channel in flight
+at once, so a city's 100,000-recipient fan-out leaves workers free for the village next door
+(and takes them all when nobody else waits); channels with one shared provider (the SMTP relay,
+the SMS providers) have a global cap as well.
 """
 
 from __future__ import annotations
@@ -44,13 +45,15 @@ def order(
     candidates: Iterable[Candidate],
     running: Mapping[tuple[int | None, str], int],
     *,
-    tenant_slots: Mapping[str, int] = TENANT_SLOTS,
+    tenant_slots: Mapping[str, int] | None = TENANT_SLOTS,
     channel_slots: Mapping[str, int] = CHANNEL_SLOTS,
 ) -> list[Candidate]:
     """The candidates a worker may take now, best first.
 
     ``running`` counts batches in flight per (tenant, channel type). Candidates whose town or
-    channel is at its cap are left out; they wait for a slot, not for a worse batch.
+    channel is at its cap are left out; they wait for a slot, not for a worse batch. Without
+    ``tenant_slots`` (no other town has work waiting) only the channels' caps apply: a town
+    alone on the installation gets every worker.
     """
     per_channel: dict[str, int] = {}
     for (_, channel), n in running.items():
@@ -58,8 +61,11 @@ def order(
     allowed = [
         c
         for c in candidates
-        if running.get((c.tenant_id, c.channel_type), 0)
-        < tenant_slots.get(c.channel_type, DEFAULT_TENANT_SLOTS)
+        if (
+            tenant_slots is None
+            or running.get((c.tenant_id, c.channel_type), 0)
+            < tenant_slots.get(c.channel_type, DEFAULT_TENANT_SLOTS)
+        )
         and per_channel.get(c.channel_type, 0) < channel_slots.get(c.channel_type, 1 << 30)
     ]
     # Most urgent first; then the town with least in flight (fair share); then the newest.

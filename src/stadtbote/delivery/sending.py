@@ -188,7 +188,12 @@ def _claim(hint: int) -> DeliveryBatch | None:
         .annotate(n=Count("id"))
         .values_list("tenant_id", "channel_type", "n")
     }
-    for candidate in scheduling.order(_candidates(now, running), running):
+    ranked = scheduling.order(_candidates(now, running), running)
+    if not ranked:
+        # Only towns at their cap have work waiting: nobody to be fair to, so they go on.
+        everyone = _candidates(now, running, fair=False)
+        ranked = scheduling.order(everyone, running, tenant_slots=None)
+    for candidate in ranked:
         if _take(candidate.batch_id, Q(status=BatchStatus.QUEUED), now):
             return _taken(candidate.batch_id)
     # Outside the queue: a done batch given new deliveries (quiet hours ended), or a running
@@ -204,7 +209,7 @@ def _claim(hint: int) -> DeliveryBatch | None:
 
 
 def _candidates(
-    now: datetime, running: dict[tuple[int | None, str], int]
+    now: datetime, running: dict[tuple[int | None, str], int], fair: bool = True
 ) -> list[scheduling.Candidate]:
     queued = DeliveryBatch.objects.filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now), status=BatchStatus.QUEUED
@@ -212,7 +217,7 @@ def _candidates(
     channel_load: dict[str, int] = {}
     for (tenant, channel), n in running.items():
         channel_load[channel] = channel_load.get(channel, 0) + n
-        if n >= scheduling.TENANT_SLOTS.get(channel, scheduling.DEFAULT_TENANT_SLOTS):
+        if fair and n >= scheduling.TENANT_SLOTS.get(channel, scheduling.DEFAULT_TENANT_SLOTS):
             queued = queued.exclude(tenant_id=tenant, channel_type=channel)
     for channel, n in channel_load.items():
         if n >= scheduling.CHANNEL_SLOTS.get(channel, 1 << 30):
