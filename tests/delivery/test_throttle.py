@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from stadtbote.delivery.throttle import MAX_WAIT, in_slices, wait_for_turn
+from stadtbote.delivery.throttle import MAX_WAIT, wait_for_turn
 from tests.delivery.channels.native_push import Clock
 
 
@@ -59,8 +59,3 @@ def test_waiting_is_bounded_so_a_stuck_count_cannot_stop_warnings():
     waited = wait_for_turn("smsc", 1, 50, clock=clock, sleep=stuck)
 
     assert MAX_WAIT <= waited < MAX_WAIT + 1
-
-
-def test_slices_hold_one_seconds_share():
-    assert [len(s) for s in in_slices(list(range(120)), 50)] == [50, 50, 20]
-    assert [len(s) for s in in_slices([1, 2], 0.5)] == [1, 1]

@@ -107,7 +107,23 @@ def _sms(tenant: Municipality) -> Channel:
         # failing is avoided by all.
         store=sms_receipts.health_store(tenant.pk, specs),
         policy=sms_receipts.POLICY,
+        # The throughput a provider sells is shared by every worker of every town using it.
+        rates={spec.name: spec.rate for spec in specs if spec.rate},
+        wait_for_turn=_sms_turns(
+            {spec.name: f"{spec.host}:{spec.port}:{spec.user}" for spec in specs}
+        ),
     )
+
+
+def _sms_turns(accounts: dict[str, str]) -> Callable[[str, int, float], float]:
+    """Turns counted per provider account (host, port, user), not per name: two towns naming
+    their providers alike share nothing, two towns on the county's account share its rate."""
+    from stadtbote.delivery.throttle import wait_for_turn
+
+    def turn(name: str, count: int, rate: float) -> float:
+        return wait_for_turn(f"sms:{accounts[name]}", count, rate)
+
+    return turn
 
 
 def _email(tenant: Municipality) -> Channel:

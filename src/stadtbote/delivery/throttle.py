@@ -11,12 +11,9 @@ provider's own throttling answers (retried with backoff) cover that rest.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable
 
 from django.core.cache import cache
-
-T = TypeVar("T")
 
 # A batch never waits longer than this in all for its turn; after that it sends anyway and the
 # provider's own throttling decides (a stuck cache must not stop warnings).
@@ -50,9 +47,3 @@ def wait_for_turn(
         pause = window + 1 - now
         sleep(pause)
         waited += pause
-
-
-def in_slices(items: Sequence[T], per_second: float) -> list[Sequence[T]]:
-    """Slices of at most one second's share."""
-    size = max(1, int(per_second))
-    return [items[i : i + size] for i in range(0, len(items), size)]

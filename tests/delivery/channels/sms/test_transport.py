@@ -232,3 +232,20 @@ def test_the_health_kept_in_the_store_is_plain_json(
 ) -> None:
     make_channel().send([outgoing(1)])
     assert json.loads(json.dumps(store.state.to_dict()))["providers"]["smpp"]["outcomes"] == [1]
+
+
+def test_a_provider_with_a_sold_rate_is_fed_one_seconds_share_at_a_time(
+    smsc: SmppServer, make_channel: MakeChannel
+) -> None:
+    turns: list[tuple[str, int, float]] = []
+
+    def wait_for_turn(name: str, count: int, rate: float) -> float:
+        turns.append((name, count, rate))
+        return 0.0
+
+    channel = make_channel(rates={"smpp": 2.0}, wait_for_turn=wait_for_turn)
+    outcomes = channel.send([outgoing(n) for n in range(1, 6)])
+
+    assert [o.status for o in outcomes] == ["sent"] * 5
+    assert turns == [("smpp", 2, 2.0), ("smpp", 2, 2.0), ("smpp", 1, 2.0)]
+    assert len(smsc.submitted) == 5

@@ -82,8 +82,12 @@ class SmsChannel:
         max_segments: int = 3,
         default_region: str = "DE",
         on_accepted: Callable[[Accepted], None] | None = None,
+        rates: Mapping[str, float] | None = None,
+        wait_for_turn: Callable[[str, int, float], float] | None = None,
         clock: Callable[[], float] = time.time,
     ):
+        """``rates`` are the SMS per second a provider sells; ``wait_for_turn(name, count,
+        rate)`` blocks until ``count`` more fit (the engine shares the count across workers)."""
         if not providers:
             raise ValueError("at least one SMS provider is needed")
         self._providers = {provider.name: provider for provider in providers}
@@ -98,6 +102,8 @@ class SmsChannel:
         self._max_segments = max_segments
         self._region = default_region
         self._on_accepted = on_accepted
+        self._rates = dict(rates or {})
+        self._wait_for_turn = wait_for_turn
         self._clock = clock
         self._submitted: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._closed = False
@@ -222,6 +228,19 @@ class SmsChannel:
         return state
 
     def _submit(self, provider: SmsProvider, messages: list[SmsOut]) -> list[SubmitResult]:
+        rate = self._rates.get(provider.name)
+        if rate is None or self._wait_for_turn is None:
+            return self._submit_now(provider, messages)
+        # One second's share at a time, so that all workers together keep to the rate.
+        size = max(1, int(rate))
+        results: list[SubmitResult] = []
+        for start in range(0, len(messages), size):
+            part = messages[start : start + size]
+            self._wait_for_turn(provider.name, len(part), rate)
+            results.extend(self._submit_now(provider, part))
+        return results
+
+    def _submit_now(self, provider: SmsProvider, messages: list[SmsOut]) -> list[SubmitResult]:
         try:
             results = provider.submit(messages)
             if len(results) == len(messages):
