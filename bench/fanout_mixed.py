@@ -177,7 +177,7 @@ def prepare(push_url: str, count: int, mix: str, tokens: dict[str, str]):
         out = state.stadtbote(
             "apikey", "create", "--tenant", "musterstadt", "--role", "publisher", "--name", "bench"
         )
-        tokens["key"] = out.strip().splitlines()[-1]
+        tokens[state.var_dir.name] = out.strip().splitlines()[-1]
 
     return run
 
@@ -269,6 +269,7 @@ def run_project(
             if time.monotonic() > deadline:
                 timed_out = True
                 log(f"  gave up after {timeout:.0f} s: {json.dumps(final)[:2000]}")
+                state.dump_logs(80)
                 break
             time.sleep(0.05)
         mem = worker_memory(worker.pid)
@@ -372,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="postgres://… (default: SQLite)")
     parser.add_argument("--timeout", type=float, default=240, help="seconds per run")
     parser.add_argument(
+        "--alone",
+        type=int,
+        default=4000,
+        help="also run each channel type alone with this many subscribers (0: not)",
+    )
+    parser.add_argument(
         "--apns-token-rule",
         choices=("server", "connection"),
         default="connection",
@@ -406,13 +413,28 @@ def main(argv: list[str] | None = None) -> int:
         template = states.template(f"mixed{n}", prepare(push_url, n, args.channel_mix, tokens), env)
         expected = channel_counts(template)
         log(f"prepared {n} subscribers {expected} in {time.monotonic() - t:.1f} s")
+        alone: dict[str, State] = {}
+        if args.alone:
+            for kind in expected:
+                mix = f"{kind}=1"
+                alone[kind] = states.template(
+                    f"alone_{kind}", prepare(push_url, args.alone, mix, tokens), env
+                )
         for round_no in range(args.repeat):
             for p in processes:
                 state = states.copy(template, f"mixed_p{p}_{round_no}")
                 label = f"stadtbote P={p}" + (f" #{round_no + 1}" if args.repeat > 1 else "")
-                results.append(
-                    run_project(state, tokens["key"], expected, p, setup, label, args.timeout)
-                )
+                key = tokens[template.var_dir.name]
+                results.append(run_project(state, key, expected, p, setup, label, args.timeout))
+            if round_no == 0:
+                # Each channel type alone, same engine and servers: what it manages by itself.
+                p = max(processes)
+                for kind, source in alone.items():
+                    state = states.copy(source, f"alone_{kind}_p{p}")
+                    key = tokens[source.var_dir.name]
+                    label = f"{kind} alone P={p}"
+                    only = {kind: args.alone}
+                    results.append(run_project(state, key, only, p, setup, label, args.timeout))
     finally:
         states.cleanup()
 
@@ -458,12 +480,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     for p in processes:
-        mine = [r for r in results if r["processes"] == p]
+        mine = [r for r in results if r["processes"] == p and r["label"].startswith("stadtbote")]
         if mine:
             print(
                 f"P={p}: median {statistics.median(r['rate'] for r in mine):,.0f} deliveries/s, "
                 f"{statistics.median(r['cpu_us'] for r in mine):,.0f} µs sender CPU/delivery"
             )
+    alone = {r["channels"][0]["channel"]: r for r in results if " alone " in r["label"]}
+    for r in results:
+        if not alone or not r["label"].startswith("stadtbote"):
+            continue
+        if any(a["processes"] != r["processes"] for a in alone.values()):
+            continue
+        # Sending each channel's share at the rate it reaches alone, one channel after another.
+        serial = sum(
+            c["accepted"] / alone[c["channel"]]["rate"]
+            for c in r["channels"]
+            if alone.get(c["channel"], {}).get("rate")
+        )
+        print(
+            f"{r['label']}: all in {r['elapsed_s']} s; each channel's share at its rate alone, "
+            f"one after another: {serial:.1f} s"
+        )
     bad = [
         (r["label"], c["channel"])
         for r in results
