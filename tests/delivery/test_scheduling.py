@@ -187,3 +187,25 @@ def test_a_burst_of_warnings_reaches_people_most_urgent_and_newest_first(
         "info 3",
         "info 0",
     ]
+
+
+@pytest.mark.django_db
+def test_a_task_that_takes_another_batch_leaves_a_task_for_its_own(
+    tenant, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    for _ in range(4):  # SMS at its cap across towns
+        busy = _batch(tenant, Severity.SEVERE, now)
+        DeliveryBatch.objects.filter(pk=busy.pk).update(
+            channel_type="sms", status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
+        )
+    sms = _batch(tenant, Severity.EXTREME, now)
+    DeliveryBatch.objects.filter(pk=sms.pk).update(channel_type="sms")
+    push = _batch(tenant, Severity.INFO, now)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = sending._claim(sms.pk)
+
+    assert taken.pk == push.pk
+    [again] = DBTaskResult.objects.filter(task_path__endswith="send_batch")
+    assert again.args_kwargs["args"] == [sms.pk]

@@ -62,6 +62,7 @@ def send_batch(batch_id: int) -> str:
     transport: Transport | None = None
     sent = 0
     healthy = False
+    heartbeat = _Heartbeat(batch.pk)
     try:
         while True:
             rows = _next_chunk(batch, message)
@@ -76,10 +77,46 @@ def send_batch(batch_id: int) -> str:
             sent += _send_chunk(transport, message, batch, rows)
         healthy = True
     finally:
+        heartbeat.stop()
         if transport is not None:
             _channels.give_back(transport, keep=healthy and _more_to_come(batch))
     _finish(batch)
     return f"sent {sent}"
+
+
+class _Heartbeat:
+    """Renews the batch's lease while a chunk is in the channel's hands.
+
+    A chunk may take longer than the lease (an SMS provider timing out, or waiting for its
+    rate): without renewal another worker would take the batch over and send the chunk again.
+    The thread uses its own database connection and closes it when it stops.
+    """
+
+    def __init__(self, batch_id: int):
+        self._batch_id = batch_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{batch_id}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(HEARTBEAT.total_seconds()):
+                DeliveryBatch.objects.filter(pk=self._batch_id, status=BatchStatus.RUNNING).update(
+                    lease_until=timezone.now() + BATCH_LEASE
+                )
+        except Exception:  # the lease then simply runs out, as if the worker had died
+            log.exception("renewing the lease of batch %s failed", self._batch_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+HEARTBEAT = BATCH_LEASE / 3
 
 
 # A fan-out queues its batches back to back. Opening a channel per batch would open the push
@@ -195,17 +232,27 @@ def _claim(hint: int) -> DeliveryBatch | None:
         ranked = scheduling.order(everyone, running, tenant_slots=None)
     for candidate in ranked:
         if _take(candidate.batch_id, Q(status=BatchStatus.QUEUED), now):
+            if candidate.batch_id != hint:
+                _requeue_if_waiting(hint, now, at_once=True)
             return _taken(candidate.batch_id)
     # Outside the queue: a done batch given new deliveries (quiet hours ended), or a running
     # one whose lease ran out (its worker died).
     stale = Q(status=BatchStatus.DONE) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
     if _take(hint, stale, now):
         return _taken(hint)
-    waiting = DeliveryBatch.objects.filter(pk=hint, status=BatchStatus.QUEUED).first()
-    if waiting is not None:
-        due = waiting.not_before if waiting.not_before and waiting.not_before > now else None
-        queue_batch(hint, waiting.priority, run_after=due or now + SLOT_WAIT)
+    _requeue_if_waiting(hint, now, at_once=False)
     return None
+
+
+def _requeue_if_waiting(hint: int, now: datetime, *, at_once: bool) -> None:
+    """The task of a batch still queued must not vanish: this task took another batch (its own
+    then needs a task again) or none (its own waits for a slot). Extra tasks find nothing and
+    end; a batch without one would never be sent."""
+    waiting = DeliveryBatch.objects.filter(pk=hint, status=BatchStatus.QUEUED).first()
+    if waiting is None:
+        return
+    due = waiting.not_before if waiting.not_before and waiting.not_before > now else None
+    queue_batch(hint, waiting.priority, run_after=due or (None if at_once else now + SLOT_WAIT))
 
 
 def _candidates(

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from stadtbote.delivery.channels.sms.providers.base import SmsOut
 from stadtbote.delivery.channels.sms.providers.http_gateway import (
     HttpGatewayProvider,
     check_gateway_url,
@@ -117,3 +118,37 @@ def test_a_dlr_callback_reads_as_a_receipt() -> None:
         parse_dlr({"id": "x", "type": "3"})
     with pytest.raises(ValueError, match="message id"):
         parse_dlr({"type": "1"})
+
+
+def test_a_garbled_answer_is_reported_without_the_password_number_or_text() -> None:
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def garble() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"FOO\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=garble, daemon=True).start()
+    provider = HttpGatewayProvider(
+        f"http://127.0.0.1:{port}/cgi-bin/sendsms",
+        username="stadtbote",
+        password="S3CRET-PASS",
+        sender="Musterstadt",
+        allowed_http_hosts=[f"127.0.0.1:{port}"],
+        timeout=2.0,
+    )
+    try:
+        [result] = provider.submit([SmsOut("r1", "+4915112345678", "Hochwasser am Rhein")])
+    finally:
+        provider.close()
+        listener.close()
+
+    assert result.provider_failure
+    assert "S3CRET" not in result.error
+    assert "4915112345678" not in result.error
+    assert "Hochwasser" not in result.error

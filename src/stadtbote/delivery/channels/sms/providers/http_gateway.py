@@ -11,6 +11,7 @@ endpoint, parsed by ``parse_dlr``) names the message with it.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -173,8 +174,13 @@ class HttpGatewayProvider:
             except TimeoutError:
                 reason = f"timeout after {self._timeout_seconds:g}s"
                 return failed(message.reference, reason, provider_failure=True)
+            except aiohttp.ClientResponseError as exc:
+                # Never str(exc): it holds the request URL, with the gateway's password and the
+                # citizen's number and text in its query.
+                reason = f"{type(exc).__name__}: HTTP {exc.status} {exc.message}"[:200]
+                return failed(message.reference, reason, provider_failure=True)
             except aiohttp.ClientError as exc:
-                reason = f"{type(exc).__name__}: {exc}"
+                reason = f"{type(exc).__name__}: {_without_query(str(exc))}"[:200]
                 return failed(message.reference, reason, provider_failure=True)
         return self._classify(message, message_id, sms.segments, status, body, retry_after)
 
@@ -200,3 +206,11 @@ class HttpGatewayProvider:
         if 400 <= status < 500:
             return failed(message.reference, reason, permanent=True)
         return failed(message.reference, reason, provider_failure=True)
+
+
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+def _without_query(text: str) -> str:
+    """An error text with any URL query cut off (it would carry credentials)."""
+    return _QUERY.sub("?…", text)
