@@ -68,7 +68,9 @@ def test_two_providers_need_two_names():
 
 
 def test_a_provider_may_state_the_rate_its_contract_allows():
-    env = {"STADTBOTE_SMS_PROVIDERS": "smpp://u:p@smsc?source=X&rate=50,smpp://u:p@b?source=X&name=b"}
+    env = {
+        "STADTBOTE_SMS_PROVIDERS": "smpp://u:p@smsc?source=X&rate=50,smpp://u:p@b?source=X&name=b"
+    }
 
     limited, free = providers_for(env, "musterstadt")
 
