@@ -110,6 +110,7 @@ def test_an_iphone_gets_the_warning_time_sensitive_through_the_shared_county_app
     assert got.payload["aps"]["interruption-level"] == "time-sensitive"
     assert got.payload["aps"]["alert"]["title"].endswith("Severe weather warning")
     assert receipts.parse(got.payload["receipt"]) == Delivery.objects.get().pk
+    assert got.payload["aps"]["mutable-content"] == 1  # the extension that posts the receipt
     assert Delivery.objects.get(channel_type="apns").status == Status.SENT
 
 

@@ -4,12 +4,14 @@ they have no push, or when their push did not arrive (failed, pruned, or no rece
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from stadtbote.core import tokens
 from stadtbote.delivery import receipts
-from stadtbote.delivery.fallback import applies, without_sms_where_push
+from stadtbote.delivery.fallback import CHECK_AFTER, applies, without_sms_where_push
 from stadtbote.delivery.models import Delivery
 from stadtbote.subscribers.models import Channel, Subscriber
 from tests.conftest import ALTSTADT, point_place, push_channel
@@ -66,6 +68,12 @@ def person(api, push_service, name: str | None, number: str | None) -> Subscribe
     return sub
 
 
+def three_minutes_pass() -> None:
+    """The check's wait, as if it had passed: what was sent, was sent that long ago."""
+    earlier = timezone.now() - CHECK_AFTER - timedelta(seconds=1)
+    Delivery.objects.filter(sent_at__isnull=False).update(sent_at=earlier)
+
+
 def numbers_texted(gateway: SmsGateway) -> list[str]:
     return sorted(r["to"] for r in gateway.received)
 
@@ -85,6 +93,7 @@ def test_a_warning_reaches_by_sms_whoever_has_no_push_at_once_and_whose_push_did
     at_once = numbers_texted(gateway)
     good = Delivery.objects.get(subscriber=arrived, channel_type="webpush")
     receipts.record(tenant, [good.pk], good.sent_at)
+    three_minutes_pass()
     drain(fast_forward=True)
 
     assert at_once == ["+491511000002"]
@@ -132,3 +141,72 @@ def test_the_all_clear_reaches_the_number_the_fallback_used(
     texts = [r["text"] for r in gateway.received]
     assert len(texts) == 2
     assert "WIDERRUFEN" in texts[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_still_on_its_way_at_the_check_is_waited_for_not_texted(
+    api, tenant, staff_token, push_service, gateway
+):
+    late = person(api, push_service, "busy-service", "+491511000005")
+    push_service.respond("busy-service", 503, times=1)
+    api.post("musterstadt/messages", WARNING, token=staff_token)
+    drain()
+    assert Delivery.objects.get(subscriber=late, channel_type="webpush").status == "retry"
+
+    from stadtbote.delivery.fallback import check_push_arrived
+
+    message_id = str(Delivery.objects.get(channel_type="webpush").message_id)
+    waited = check_push_arrived.call(message_id)
+    # Meanwhile the retry goes out and the phone confirms it.
+    delivery = Delivery.objects.get(subscriber=late, channel_type="webpush")
+    Delivery.objects.filter(pk=delivery.pk).update(status="sent", sent_at=timezone.now())
+    receipts.record(tenant, [delivery.pk], timezone.now())
+    three_minutes_pass()
+    drain(fast_forward=True)
+
+    assert waited == "0 SMS"
+    assert gateway.received == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_app_that_never_reports_receipts_is_not_taken_for_a_silent_phone(
+    api, tenant, staff_token, push_service, gateway
+):
+    from stadtbote.delivery.fallback import _missed
+
+    person(api, push_service, "a", "+491511000001")
+    message_id = api.post("musterstadt/messages", WARNING, token=staff_token).json()["id"]
+    drain()
+    Delivery.objects.filter(channel_type="webpush").update(channel_type="apns")
+    three_minutes_pass()
+    from stadtbote.messages.models import Message
+
+    missed, waiting = _missed(Message.objects.get(pk=message_id), timezone.now(), final=False)
+
+    assert list(missed) == []
+    assert waiting is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_reaches_the_number_the_fallback_used_even_by_push_alone(
+    api, tenant, staff_token, push_service, gateway
+):
+    person(api, push_service, "silent-phone", "+491511000001")
+    message_id = api.post("musterstadt/messages", WARNING, token=staff_token).json()["id"]
+    drain()
+    three_minutes_pass()
+    drain(fast_forward=True)
+    lowered = {
+        **WARNING,
+        "severity": "moderate",
+        "title": {"de": "Warnung herabgestuft"},
+        "replaces": message_id,
+    }
+    api.post("musterstadt/messages", lowered, token=staff_token)
+    drain()
+
+    texts = [r["text"] for r in gateway.received]
+    assert len(texts) == 2
+    assert "Warnung herabgestuft" in texts[1]
+    update = Delivery.objects.exclude(message_id=message_id)
+    assert sorted(update.values_list("channel_type", flat=True)) == ["sms", "webpush"]

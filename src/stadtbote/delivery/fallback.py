@@ -5,7 +5,9 @@ Two moments (for a warning sent by push but not by SMS):
 - at once, while recipients are resolved: a subscriber with a number and no push channel the
   warning uses gets the SMS with everyone else's push;
 - after ``CHECK_AFTER``: a subscriber whose push deliveries all failed, were pruned, or brought
-  no receipt from the device (``receipts.py``) gets the SMS then.
+  no receipt from the device (``receipts.py``) gets the SMS then. Pushes still on their way
+  (queued, retrying, sent less than ``CHECK_AFTER`` ago) are looked at again every ``RECHECK``,
+  up to ``MAX_RECHECKS`` times; then they count as not arrived.
 
 The SMS is an ordinary delivery row with the usual idempotency key, so nobody gets it twice,
 and a withdrawal or update later reaches that number too.
@@ -15,16 +17,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery.models import Delivery, DeliveryJob, JobStatus, Kind
+from stadtbote.delivery.models import OPEN_STATUSES, Delivery, DeliveryJob, JobStatus, Kind, Status
 from stadtbote.delivery.scheduling import batch_priority
 from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.subscribers.models import Channel, ChannelStatus
@@ -78,8 +81,9 @@ def check_push_arrived(message_id: str, recheck: int = 0) -> str:
         return "not published"
     if message.expires_at and message.expires_at <= timezone.now():
         return "expired"
-    if Message.objects.filter(replaces=message).exists():
-        return "updated since: the update's own check covers it"
+    for update in Message.objects.filter(replaces=message, status=MessageStatus.PUBLISHED):
+        if sms_at_once(update):
+            return "updated since: the update's own check covers it"
     job = DeliveryJob.objects.filter(message=message, kind=Kind.MESSAGE).first()
     if job is None:
         return "no fan-out"
@@ -90,9 +94,15 @@ def check_push_arrived(message_id: str, recheck: int = 0) -> str:
             return "recipients still being resolved"
         log.error("SMS fallback for %s gave up: fan-out still resolving", message_id)
         return "gave up"
+    final = recheck >= MAX_RECHECKS
+    missed, waiting = _missed(message, timezone.now(), final=final)
+    if waiting and not final:
+        # Some pushes are still on their way: those people are looked at again shortly.
+        again = check_push_arrived.using(priority=batch_priority(message.severity) + 5)
+        enqueue_on_commit(again, message_id, recheck + 1, run_after=timezone.now() + RECHECK)
     sent = 0
     chunk: list[int] = []
-    for subscriber_id in _missed(message).iterator(chunk_size=CHUNK):
+    for subscriber_id in missed.iterator(chunk_size=CHUNK):
         chunk.append(subscriber_id)
         if len(chunk) >= CHUNK:
             sent += _queue_sms(job, message, chunk)
@@ -103,20 +113,35 @@ def check_push_arrived(message_id: str, recheck: int = 0) -> str:
     return f"{sent} SMS"
 
 
-def _missed(message: Message) -> Any:
+def _missed(message: Message, now: datetime, *, final: bool) -> tuple[Any, bool]:
+    """Subscribers whose push of this warning did not arrive, and whether some pushes are still
+    on their way (queued, retrying, or sent too recently to expect a receipt yet)."""
     push = Delivery.objects.filter(
         message=message,
         kind=Kind.MESSAGE,
         channel_type__in=PUSH_TYPES,
         subscriber__isnull=False,
     )
-    arrived = push.filter(received_at__isnull=False).values("subscriber_id")
-    return (
-        push.exclude(subscriber_id__in=arrived)
-        .order_by("subscriber_id")
-        .values_list("subscriber_id", flat=True)
-        .distinct()
+    # Our service worker always reports a receipt. A native app reports one only if it was
+    # built to (a notification service extension on iOS, a data handler on Android): if no
+    # phone of that kind reported one for this warning, "sent" is the best we know there.
+    reporting = set(
+        push.filter(received_at__isnull=False).values_list("channel_type", flat=True).distinct()
     )
+    silent = [kind for kind in ("fcm", "apns") if kind not in reporting]
+    arrived = push.filter(
+        Q(received_at__isnull=False) | Q(channel_type__in=silent, status=Status.SENT)
+    )
+    on_the_way = push.filter(
+        Q(status__in=OPEN_STATUSES) | Q(status=Status.SENT, sent_at__gt=now - CHECK_AFTER),
+        received_at__isnull=True,
+    )
+    missed = push.exclude(subscriber_id__in=arrived.values("subscriber_id"))
+    waiting = on_the_way.exists()
+    if waiting and not final:
+        missed = missed.exclude(subscriber_id__in=on_the_way.values("subscriber_id"))
+    ids = missed.order_by("subscriber_id").values_list("subscriber_id", flat=True).distinct()
+    return ids, waiting
 
 
 def _queue_sms(job: DeliveryJob, message: Message, subscriber_ids: list[int]) -> int:

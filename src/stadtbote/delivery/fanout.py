@@ -192,10 +192,13 @@ def _reach_again(
     rows = Delivery.objects.filter(
         message=reached, kind=Kind.MESSAGE, status=Status.SENT, subscriber__isnull=False
     )
-    if skip_planned:  # in the update's own area as well: counted there already
+    if skip_planned:
+        # Channels the update's own area planned already are left out; the others of the same
+        # person are not (the number a warning's SMS fallback used, when the update goes by
+        # push): whoever got the message hears of its update where they got it.
         rows = rows.exclude(
-            subscriber_id__in=Delivery.objects.filter(message=message, kind=job.kind).values(
-                "subscriber_id"
+            channel_id__in=Delivery.objects.filter(message=message, kind=job.kind).values(
+                "channel_id"
             )
         )
     sent = rows.order_by("subscriber_id").values_list("subscriber_id", flat=True).distinct()
@@ -204,10 +207,10 @@ def _reach_again(
     for sid in sent.iterator(chunk_size=2000):
         chunk.append(sid)
         if len(chunk) >= 1000:
-            added += _plan_and_create(job, message, chunk, reached)
+            added += _plan_and_create(job, message, chunk, reached, skip_planned)
             chunk = []
     if chunk:
-        added += _plan_and_create(job, message, chunk, reached)
+        added += _plan_and_create(job, message, chunk, reached, skip_planned)
     # An increment, not the sum from ``job``: that copy was read when the job was claimed, and
     # the blocks resolved since (by this slice or an earlier one) have raised the count.
     DeliveryJob.objects.filter(pk=job.pk).update(targeted=F("targeted") + added)
@@ -219,12 +222,29 @@ def _targeted(job: DeliveryJob) -> int:
 
 
 def _plan_and_create(
-    job: DeliveryJob, message: Message, subscriber_ids: list[int], reached: Message
+    job: DeliveryJob,
+    message: Message,
+    subscriber_ids: list[int],
+    reached: Message,
+    counted_before: bool = False,
 ) -> int:
+    """Plan and insert; returns how many subscribers are new to the job (``counted_before``:
+    some may have been counted by the update's own area already)."""
     plan = _plan_deliveries(job, message, np.array(subscriber_ids), reached_by=reached)
+    counted: set[int] = set()
+    if counted_before:
+        counted = set(
+            Delivery.objects.filter(
+                message=message, kind=job.kind, subscriber_id__in=subscriber_ids
+            ).values_list("subscriber_id", flat=True)
+        )
     with transaction.atomic():
         _create_deliveries(job, message, plan)
-    return plan.subscribers
+    if not counted:
+        return plan.subscribers
+    sid_at = _DELIVERY_FIELDS.index("subscriber")
+    planned = {row[sid_at] for rows in plan.by_type.values() for row in rows}
+    return len(planned - counted)
 
 
 def _still_wanted(job: DeliveryJob) -> bool:

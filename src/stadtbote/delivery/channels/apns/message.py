@@ -129,6 +129,9 @@ def _document(
         "alert": {"title": title, "body": body},
         "interruption-level": level,
         "thread-id": notice.tenant,
+        # Wakes the app's notification service extension, which posts the receipt (the app
+        # itself does not run when an alert arrives).
+        "mutable-content": 1,
     }
     if level == "critical":
         aps["sound"] = {"critical": 1, "name": "default", "volume": 1.0}
