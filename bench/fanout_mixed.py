@@ -210,9 +210,23 @@ def batch_seconds(state: State) -> dict[str, dict[str, float]]:
         if isinstance(args, str):
             args = json.loads(args)
         kind = batches.get(args["args"][0], "?")
-        entry = out.setdefault(kind, {"batches": 0, "seconds": 0.0})
+        entry = out.setdefault(kind, {"batches": 0, "seconds": 0.0, "longest": 0.0})
         entry["batches"] += 1
         entry["seconds"] += ts(finished) - ts(started)
+        entry["longest"] = max(entry["longest"], ts(finished) - ts(started))
+    return out
+
+
+def retries(state: State) -> dict[str, dict[str, int]]:
+    """Per channel type: attempts that did not end in ``sent``, by reason (retried later)."""
+    rows = state.query(
+        "SELECT d.channel_type, a.outcome, a.reason, COUNT(*) FROM delivery_attempt a "
+        "JOIN delivery_delivery d ON d.id = a.delivery_id WHERE a.outcome <> 'sent' "
+        "GROUP BY d.channel_type, a.outcome, a.reason"
+    )
+    out: dict[str, dict[str, int]] = {}
+    for kind, outcome, reason, count in rows:
+        out.setdefault(kind, {})[f"{outcome}: {reason}"[:80]] = int(count)
     return out
 
 
@@ -291,12 +305,13 @@ def run_project(
             summary = http_json("GET", summary_url, token=token)[1]
             log(f"  deliveries still open: {json.dumps(summary['by_channel'])}")
     per_batch = batch_seconds(state)
+    not_sent = retries(state)
     channels: list[dict[str, Any]] = []
     for kind, count in expected.items():
         s = final[kind]
         first = (s["first_at"] - t0) if s["first_at"] else None
         last = (s["last_at"] - t0) if s["last_at"] else None
-        work = per_batch.get(kind, {"batches": 0, "seconds": 0.0})
+        work = per_batch.get(kind, {"batches": 0, "seconds": 0.0, "longest": 0.0})
         channels.append(
             {
                 "channel": kind,
@@ -313,8 +328,11 @@ def run_project(
                 "batches": int(work["batches"]),
                 "batch_s": round(work["seconds"], 2),
                 "batch_us": round(work["seconds"] / max(1, s["accepted"]) * 1e6),
+                "longest_batch_s": round(work["longest"], 2),
                 "server_cpu_s": round(server_cpu[kind], 2),
                 "rejections": s.get("rejections", [])[:5],
+                "retried": sum(not_sent.get(kind, {}).values()),
+                "retry_reasons": not_sent.get(kind, {}),
             }
         )
     total_batch_s = sum(c["batch_s"] for c in channels) or 1.0
@@ -356,8 +374,10 @@ def run_project(
         log(
             f"     {c['channel']:8} {c['accepted']:6} ok {c['rejected']:3} rejected "
             f"{c['rate']:6,}/s first {c['first_s']} s last {c['last_s']} s, "
-            f"{c['batches']} batches {c['batch_us']} µs/delivery, {c['connections']} conns, "
+            f"{c['batches']} batches {c['batch_us']} µs/delivery (longest {c['longest_batch_s']} s), "
+            f"{c['connections']} conns, "
             f"server CPU {c['server_cpu_s']} s {' '.join(c['rejections'])}"
+            + (f"; not sent at first: {c['retry_reasons']}" if c["retried"] else "")
         )
     return result
 
@@ -474,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("batch_us", "worker batch time/delivery (µs)"),
                 ("batch_share", "share of worker batch time"),
                 ("connections", "connections"),
+                ("retried", "attempts not sent"),
                 ("server_cpu_s", "server CPU (s)"),
             ],
         )
