@@ -122,3 +122,17 @@ def test_the_start_up_check_accepts_good_credentials_and_names_bad_ones():
     assert len(problems) == 2
     assert problems[0].startswith("FCM credentials for (shared):")
     assert problems[1].startswith("APNs credentials for bad_waldhausen:")
+
+
+def test_the_start_up_check_names_sms_providers_smpp_would_refuse():
+    from stadtbote.delivery.checks import sms_problems
+
+    good = {"STADTBOTE_SMS_PROVIDERS": "smpp://kreis:pw@smsc.example.net?source=Kreis"}
+    long_password = {"STADTBOTE_SMS_MUSTERSTADT_PROVIDERS": "smpp://m:longer-than-8@s?source=M"}
+    bad_url = {"STADTBOTE_SMS_PROVIDERS": "smtp://x@y"}
+
+    assert sms_problems(good) == []
+    [problem] = sms_problems(long_password)
+    assert problem.startswith("SMS providers for musterstadt:")
+    assert "longer-than-8" not in problem
+    assert sms_problems(bad_url)[0].startswith("SMS providers for (shared):")

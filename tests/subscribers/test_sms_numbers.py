@@ -156,3 +156,39 @@ def test_the_code_also_goes_out_over_smpp(api, tenant, monkeypatch):
 
     assert "your code is" in text
     assert response.status_code == 200
+
+
+def test_premium_and_far_away_numbers_are_refused_so_nobody_earns_from_the_towns_sms(
+    api, tenant, gateway
+):
+    for number in ("0900 1234567", "+44 7700 900123"):
+        response = api.post(
+            "musterstadt/subscribers", {"channels": [{"type": "sms", "address": number}]}
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_number"
+
+
+def test_one_phone_number_per_subscription(api, tenant, gateway):
+    channels = [
+        {"type": "sms", "address": "0151 1234 5678"},
+        {"type": "sms", "address": "0151 1234 5679"},
+    ]
+    response = api.post("musterstadt/subscribers", {"channels": channels})
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "channels[1]"
+
+
+def test_saving_again_while_the_code_is_valid_sends_no_second_code(api, tenant, gateway):
+    created = add_number(api)
+    drain()
+    again = api.patch(
+        f"musterstadt/subscribers/{created['id']}",
+        {"channels": [{"type": "sms", "address": NUMBER}], "topics": ["kultur"]},
+        token=created["token"],
+    )
+    drain()
+
+    assert again.status_code == 200
+    assert len(texts_to(gateway, NUMBER)) == 1

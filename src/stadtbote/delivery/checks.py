@@ -37,6 +37,38 @@ def credential_problems(env: Mapping[str, str]) -> list[str]:
                 load_signing_key(apns.private_key_pem)
         except ValueError as exc:
             problems.append(f"APNs credentials for {slug}: {exc}")
+    problems.extend(sms_problems(env))
+    return problems
+
+
+def sms_problems(env: Mapping[str, str]) -> list[str]:
+    """Every SMS provider set in the environment must parse and build."""
+    from stadtbote.delivery import sms_config
+    from stadtbote.delivery.channels.sms import SmppProvider
+
+    problems: list[str] = []
+    towns = {""} if env.get(sms_config.PREFIX + "PROVIDERS") else set()
+    towns |= {
+        name[len(sms_config.PREFIX) : -len("_PROVIDERS")]
+        for name in env
+        if name.startswith(sms_config.PREFIX) and name.endswith("_PROVIDERS") and env[name]
+    } - {""}
+    for town in sorted(towns):
+        try:
+            for spec in sms_config.providers_for(env, town.lower() or "-") or []:
+                if spec.kind == "smpp":
+                    # Field lengths SMPP allows (system_id 15, password 8, sender 11).
+                    SmppProvider(
+                        spec.host,
+                        spec.port,
+                        system_id=spec.user,
+                        password=spec.password,
+                        system_type=spec.system_type,
+                        source=spec.sender,
+                        name=spec.name,
+                    ).close()
+        except ValueError as exc:
+            problems.append(f"SMS providers for {town.lower() or '(shared)'}: {exc}")
     return problems
 
 

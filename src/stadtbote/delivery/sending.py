@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tasks import task
 
@@ -269,9 +270,14 @@ def _candidates(
     for channel, n in channel_load.items():
         if n >= scheduling.CHANNEL_SLOTS.get(channel, 1 << 30):
             queued = queued.exclude(channel_type=channel)
-    rows = queued.order_by("-priority", "-created_at").values_list(
-        "id", "tenant_id", "channel_type", "priority", "created_at"
-    )[:CANDIDATES]
+    # "Newest" is the message's publication: a later slice of an older warning's fan-out
+    # makes newer batches, and they must not overtake a warning issued since.
+    published = Coalesce("job__message__published_at", "created_at")
+    rows = (
+        queued.annotate(published=published)
+        .order_by("-priority", "-published")
+        .values_list("id", "tenant_id", "channel_type", "priority", "published")[:CANDIDATES]
+    )
     return [scheduling.Candidate(*row) for row in rows]
 
 

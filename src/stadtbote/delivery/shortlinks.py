@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 
-from stadtbote.messages.models import Message
+from stadtbote.messages.models import Message, MessageStatus
 from stadtbote.tenants.models import Municipality
 
 CODE_LENGTH = 8
@@ -34,8 +34,14 @@ def resolve(tenant: Municipality, code: str) -> Message | None:
     # A range of UUIDs, which both SQLite (hex text) and PostgreSQL (uuid) order by their hex.
     low = uuid.UUID(code + "0" * 24)
     high = uuid.UUID(code + "f" * 24)
+    # Only what citizens may read: a draft's id must not leak through a guessed prefix.
     return (
-        Message.objects.filter(tenant=tenant, id__gte=low, id__lte=high)
+        Message.objects.filter(
+            tenant=tenant,
+            id__gte=low,
+            id__lte=high,
+            status__in=(MessageStatus.PUBLISHED, MessageStatus.CANCELLED),
+        )
         .order_by("-created_at")
         .first()
     )

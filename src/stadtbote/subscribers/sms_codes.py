@@ -33,18 +33,24 @@ def _digest(channel: Channel, code: str) -> str:
     return tokens.digest(f"sms-code:{channel.pk}:{code}")
 
 
-def request_code(channel: Channel) -> None:
+def request_code(channel: Channel, *, new_code: bool = False) -> None:
     """Queue a code for the channel's number (after commit); the task mints it, so the code
-    never sits in the task queue."""
+    never sits in the task queue.
+
+    Saving a subscription again while its code is still valid sends nothing (each SMS costs,
+    and the daily limit per number must not be used up by saves); ``new_code`` (the citizen
+    asks for one) sends a new code once ``RESEND_INTERVAL`` has passed.
+    """
     from stadtbote.subscribers.tasks import send_sms_code
 
     now = timezone.now()
-    if (
-        channel.confirm_expires_at
-        and channel.confirm_expires_at - CODE_VALID_FOR + RESEND_INTERVAL > now
+    valid_until = channel.confirm_expires_at
+    if valid_until and (
+        valid_until > now if not new_code else valid_until - CODE_VALID_FOR + RESEND_INTERVAL > now
     ):
         return
-    if not allow("sms-code-number", channel.address_key, CODES_PER_NUMBER_AND_DAY, 86400):
+    number = f"{channel.tenant_id}:{channel.address_key}"
+    if not allow("sms-code-number", number, CODES_PER_NUMBER_AND_DAY, 86400):
         raise RateLimited("too many codes for this number today; try again tomorrow")
     if not allow("sms-code-town", str(channel.tenant_id), CODES_PER_TOWN_AND_HOUR, 3600):
         raise RateLimited("too many confirmation codes just now; try again later")

@@ -20,7 +20,7 @@ from stadtbote.core.severity import Severity
 from stadtbote.delivery import registry
 from stadtbote.delivery.channels.apns.message import device_token_problem
 from stadtbote.delivery.channels.fcm.message import token_problem
-from stadtbote.delivery.channels.sms.numbers import normalise_number
+from stadtbote.delivery.channels.sms.numbers import check_reachable, normalise_number
 from stadtbote.delivery.channels.webpush.allowlist import EndpointNotAllowed, check_endpoint
 from stadtbote.delivery.channels.webpush.keys import b64url_decode, load_public_key
 from stadtbote.geo import service as geo
@@ -175,6 +175,9 @@ def channels(
             raise InvalidInput("type must be webpush, fcm, apns or email", field=f"{cfield}.type")
         if any(s.key == spec.key for s in result):
             raise InvalidInput("the same channel is given twice", field=cfield)
+        if spec.type == "sms" and any(s.type == "sms" for s in result):
+            # Each number costs the town per SMS; one per person is what anyone needs.
+            raise InvalidInput("one phone number per subscription", field=cfield)
         result.append(spec)
     return result
 
@@ -235,6 +238,6 @@ def _sms(number: Any, field: str) -> ChannelSpec:
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput("must be a phone number", field=field)
     try:
-        return ChannelSpec(type="sms", address=normalise_number(number))
+        return ChannelSpec(type="sms", address=check_reachable(normalise_number(number)))
     except ValueError as exc:
         raise InvalidInput(str(exc), field=field, code="invalid_number") from None

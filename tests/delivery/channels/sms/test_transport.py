@@ -249,3 +249,18 @@ def test_a_provider_with_a_sold_rate_is_fed_one_seconds_share_at_a_time(
     assert [o.status for o in outcomes] == ["sent"] * 5
     assert turns == [("smpp", 2, 2.0), ("smpp", 2, 2.0), ("smpp", 1, 2.0)]
     assert len(smsc.submitted) == 5
+
+
+def test_the_sold_rate_counts_parts_not_texts(smsc: SmppServer, make_channel: MakeChannel) -> None:
+    turns: list[int] = []
+    long_text = "Hochwasser am Rhein. " * 10  # 210 GSM-7 characters: two parts
+
+    def wait_for_turn(name: str, count: int, rate: float) -> float:
+        turns.append(count)
+        return 0.0
+
+    channel = make_channel(rates={"smpp": 3.0}, wait_for_turn=wait_for_turn)
+    outcomes = channel.send([outgoing(n, text=long_text) for n in range(1, 4)])
+
+    assert [o.status for o in outcomes] == ["sent"] * 3
+    assert turns == [2, 2, 2]

@@ -52,3 +52,20 @@ def normalise_number(text: str, default_region: str = "DE") -> str:
             f"a phone number has 8 to 15 digits with its country code, not {len(digits)}"
         )
     return f"+{digits}"
+
+
+# German premium-rate and special ranges (0900 premium, 0137/0138 mass calls, 0180 shared cost,
+# 0190 old premium, 0116 harmonised services, 0118 directory): a number there costs the town per
+# SMS far more than a phone's and is how "SMS pumping" fraud earns its money.
+_DE_SPECIAL = ("49900", "49137", "49138", "49180", "49190", "49116", "49118")
+
+
+def check_reachable(number: str, countries: tuple[str, ...] = tuple(COUNTRY_CODES.values())) -> str:
+    """``number`` (E.164) if it is a phone number the town should text: a country we expect
+    citizens from (Germany and its neighbours) and not a special or premium range."""
+    digits = number.removeprefix("+")
+    if not any(digits.startswith(code) for code in countries):
+        raise ValueError("SMS go to numbers in Germany and its neighbouring countries only")
+    if digits.startswith(_DE_SPECIAL):
+        raise ValueError("SMS do not go to service or premium-rate numbers")
+    return number

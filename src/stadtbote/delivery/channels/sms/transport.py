@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..base import Outcome, Outgoing
+from .encoding import plan
 from .failover import (
     FailoverPolicy,
     FailoverState,
@@ -231,13 +232,20 @@ class SmsChannel:
         rate = self._rates.get(provider.name)
         if rate is None or self._wait_for_turn is None:
             return self._submit_now(provider, messages)
-        # One second's share at a time, so that all workers together keep to the rate.
-        size = max(1, int(rate))
+        # One second's share at a time, so that all workers together keep to the rate. A
+        # provider counts parts, not texts: a three-part SMS is three submissions.
         results: list[SubmitResult] = []
-        for start in range(0, len(messages), size):
-            part = messages[start : start + size]
-            self._wait_for_turn(provider.name, len(part), rate)
-            results.extend(self._submit_now(provider, part))
+        part: list[SmsOut] = []
+        parts = 0
+        for message in [*messages, None]:
+            size = plan(message.text).segments if message is not None else 0
+            if part and (message is None or parts + size > rate):
+                self._wait_for_turn(provider.name, parts, rate)
+                results.extend(self._submit_now(provider, part))
+                part, parts = [], 0
+            if message is not None:
+                part.append(message)
+                parts += size
         return results
 
     def _submit_now(self, provider: SmsProvider, messages: list[SmsOut]) -> list[SubmitResult]:

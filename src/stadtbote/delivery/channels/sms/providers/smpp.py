@@ -13,7 +13,9 @@ the provider reconnects with a limited, growing backoff and goes on with the res
 from __future__ import annotations
 
 import logging
+import secrets
 import select
+import socket
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +38,18 @@ ESM_UDHI = 0x40
 ESM_DELIVERY_RECEIPT = 0x04
 INTERFACE_VERSION = 0x34
 _SMPP_ERRORS = (smpp_exceptions.ConnectionError, smpp_exceptions.PDUError, OSError)
+
+
+class _Client(smpp_client.Client):
+    """smpplib's client, but TLS checks the SMSC's name (smpplib wraps without
+    ``server_hostname``, which a verifying context refuses)."""
+
+    def _create_socket(self) -> Any:
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.settimeout(self.timeout)
+        if self._ssl_context is None:
+            return raw
+        return self._ssl_context.wrap_socket(raw, server_hostname=self.host)
 
 
 class _ProviderDown(Exception):
@@ -116,7 +130,9 @@ class SmppProvider:
         self._receipts: list[Receipt] = []
         self._next_send = 0.0
         self._last_io = 0.0
-        self._concat_ref = 0
+        # Phones join parts by (sender, reference): a provider made per batch must not start
+        # where the last one did, or two long SMS in a row to one phone would be mixed up.
+        self._concat_ref = secrets.randbelow(256)
 
     # -- the interface -------------------------------------------------------------------
 
@@ -288,7 +304,7 @@ class SmppProvider:
         raise _ProviderDown(f"cannot bind to {self._host}:{self._port}: {last_error}")
 
     def _connect(self) -> Any:
-        client = smpp_client.Client(
+        client = _Client(
             self._host,
             self._port,
             timeout=self._connect_timeout,
@@ -327,8 +343,11 @@ class SmppProvider:
         read = False
         while True:
             wait = max(0.0, deadline - self._clock())
-            readable, _, _ = select.select([client._socket], [], [], wait)
-            if not readable:
+            sock = client._socket
+            # TLS may have decrypted more than one PDU already: select() on the raw socket
+            # would not see those, and their answers would be taken for lost.
+            buffered = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            if not buffered and not select.select([sock], [], [], wait)[0]:
                 return read
             try:
                 pdu = client.read_pdu()
