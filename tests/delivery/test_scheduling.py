@@ -55,10 +55,10 @@ def test_a_town_at_its_cap_waits_while_others_go_even_with_less_urgent_work():
 
 
 def test_a_shared_provider_caps_a_channel_across_all_towns():
-    sms = candidate(1, 40, tenant=3, channel="sms")
+    mail = candidate(1, 40, tenant=3, channel="email")
     push = candidate(2, 0, tenant=3)
 
-    ranked = order([sms, push], running={(1, "sms"): 2, (2, "sms"): 2})
+    ranked = order([mail, push], running={(1, "email"): 3, (2, "email"): 3})
 
     assert [c.batch_id for c in ranked] == [2]
 
@@ -118,7 +118,7 @@ def test_a_town_alone_with_work_is_not_held_to_its_cap():
 
     assert order([city], running={(1, "webpush"): 3}) == []
     assert order([city], running={(1, "webpush"): 3}, tenant_slots=None) == [city]
-    assert order([candidate(2, 0, channel="sms")], {(1, "sms"): 4}, tenant_slots=None) == []
+    assert order([candidate(2, 0, channel="email")], {(1, "email"): 6}, tenant_slots=None) == []
 
 
 @pytest.mark.django_db
@@ -139,13 +139,13 @@ def test_a_task_whose_batch_must_wait_for_a_slot_comes_back_for_it(
     tenant, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
-    for _ in range(4):
+    for _ in range(6):
         busy = _batch(tenant, Severity.SEVERE, now)
         DeliveryBatch.objects.filter(pk=busy.pk).update(
-            channel_type="sms", status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
+            channel_type="email", status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
         )
     waiting = _batch(tenant, Severity.SEVERE, now)
-    DeliveryBatch.objects.filter(pk=waiting.pk).update(channel_type="sms")
+    DeliveryBatch.objects.filter(pk=waiting.pk).update(channel_type="email")
 
     with django_capture_on_commit_callbacks(execute=True):
         assert sending._claim(waiting.pk) is None
@@ -194,13 +194,13 @@ def test_a_task_that_takes_another_batch_leaves_a_task_for_its_own(
     tenant, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
-    for _ in range(4):  # SMS at its cap across towns
+    for _ in range(6):  # e-mail at its cap across towns
         busy = _batch(tenant, Severity.SEVERE, now)
         DeliveryBatch.objects.filter(pk=busy.pk).update(
-            channel_type="sms", status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
+            channel_type="email", status=BatchStatus.RUNNING, lease_until=now + timedelta(minutes=1)
         )
     sms = _batch(tenant, Severity.EXTREME, now)
-    DeliveryBatch.objects.filter(pk=sms.pk).update(channel_type="sms")
+    DeliveryBatch.objects.filter(pk=sms.pk).update(channel_type="email")
     push = _batch(tenant, Severity.INFO, now)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -209,3 +209,22 @@ def test_a_task_that_takes_another_batch_leaves_a_task_for_its_own(
     assert taken.pk == push.pk
     [again] = DBTaskResult.objects.filter(task_path__endswith="send_batch")
     assert again.args_kwargs["args"] == [sms.pk]
+
+
+@pytest.mark.django_db
+def test_two_towns_with_equal_work_take_turns_and_the_village_is_not_behind_the_citys_backlog(
+    tenant,
+):
+    village = Municipality.objects.create(slug="dorf", name="Dorf", center_lat=51, center_lon=8)
+    now = timezone.now()
+    early = _batch(village, Severity.INFO, now - timedelta(minutes=5))
+    city = [_batch(tenant, Severity.INFO, now - timedelta(seconds=n)) for n in range(8)]
+    order_taken = []
+    for hint in [b.pk for b in city] + [early.pk]:
+        taken = sending._claim(hint)
+        if taken is not None:
+            order_taken.append(taken.tenant_id)
+            DeliveryBatch.objects.filter(pk=taken.pk).update(status=BatchStatus.DONE)
+
+    assert order_taken[:2] == [tenant.pk, village.pk]
+    assert order_taken.count(tenant.pk) == 8

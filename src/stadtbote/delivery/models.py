@@ -63,12 +63,15 @@ class DeliveryBatch(models.Model):
     not_before = models.DateTimeField(null=True, blank=True)
     # A running batch whose lease ran out belongs to a dead worker and is taken over.
     lease_until = models.DateTimeField(null=True, blank=True)
+    # When a worker last took it: towns take turns by what they were given recently.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
             models.Index(fields=["status", "lease_until"], name="batch_status_lease"),
             models.Index(fields=["status", "priority", "created_at"], name="batch_queue"),
+            models.Index(fields=["claimed_at"], name="batch_claimed"),
         ]
 
 

@@ -7,24 +7,28 @@ that is free takes the most urgent batch that is due, and among equally urgent o
 (an Extreme warning issued a minute ago beats one from an hour ago that has reached most people
 already). While other towns have work waiting, a town may hold only a few batches per channel in flight
 at once, so a city's 100,000-recipient fan-out leaves workers free for the village next door
-(and takes them all when nobody else waits); channels with one shared provider (the SMTP relay,
-the SMS providers) have a global cap as well.
+(and takes them all when nobody else waits); the one channel all towns share a provider for
+(the SMTP relay) has a global cap as well.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from stadtbote.core.severity import Severity
 
 # Batches of one town and channel in flight at once. Push services absorb more (a batch holds
 # ``concurrency`` requests open already); SMTP relays and SMS providers throttle per client.
 TENANT_SLOTS: Mapping[str, int] = {"webpush": 3, "fcm": 3, "apns": 3, "email": 2, "sms": 2}
-# Batches of a channel in flight across all towns, where all towns share one provider.
-CHANNEL_SLOTS: Mapping[str, int] = {"email": 6, "sms": 4}
+# Batches of a channel in flight across all towns, where all towns share one provider: the
+# installation's SMTP relay. (SMS providers differ per town; each keeps its sold rate across all
+# workers instead, ``throttle.py``.)
+CHANNEL_SLOTS: Mapping[str, int] = {"email": 6}
 DEFAULT_TENANT_SLOTS = 2
+# How far back "given recently" looks when towns take turns.
+TURN_WINDOW = timedelta(seconds=30)
 
 
 def batch_priority(severity: int) -> int:
@@ -38,7 +42,10 @@ class Candidate:
     tenant_id: int | None
     channel_type: str
     priority: int
-    created_at: datetime
+    created_at: datetime  # when its message was published
+    # Its place in its own town's queue for the channel (0 = that town's most urgent batch):
+    # equally urgent work of several towns is taken in turns, not by one town's backlog first.
+    rank: int = 0
 
 
 def order(
@@ -47,10 +54,13 @@ def order(
     *,
     tenant_slots: Mapping[str, int] | None = TENANT_SLOTS,
     channel_slots: Mapping[str, int] = CHANNEL_SLOTS,
+    recent: Mapping[tuple[int | None, str], int] | None = None,
 ) -> list[Candidate]:
     """The candidates a worker may take now, best first.
 
-    ``running`` counts batches in flight per (tenant, channel type). Candidates whose town or
+    ``running`` counts batches in flight per (tenant, channel type), ``recent`` those taken in
+    the last ``TURN_WINDOW`` (finished or not): among equally urgent work, the town that was
+    given least goes next, so towns take turns even with a single worker. Candidates whose town or
     channel is at its cap are left out; they wait for a slot, not for a worse batch. Without
     ``tenant_slots`` (no other town has work waiting) only the channels' caps apply: a town
     alone on the installation gets every worker.
@@ -68,12 +78,15 @@ def order(
         )
         and per_channel.get(c.channel_type, 0) < channel_slots.get(c.channel_type, 1 << 30)
     ]
-    # Most urgent first; then the town with least in flight (fair share); then the newest.
+    # Most urgent first; then the town with least in flight and least ahead of it in its own
+    # queue (turns between towns); then the newest.
     return sorted(
         allowed,
         key=lambda c: (
             -c.priority,
-            running.get((c.tenant_id, c.channel_type), 0),
+            running.get((c.tenant_id, c.channel_type), 0)
+            + (recent or {}).get((c.tenant_id, c.channel_type), 0)
+            + c.rank,
             -c.created_at.timestamp(),
             -c.batch_id,
         ),

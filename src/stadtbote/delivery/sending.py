@@ -20,8 +20,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django_tasks import task
 
@@ -205,6 +205,7 @@ def queue_batch(batch_id: int, priority: int, run_after: datetime | None = None)
 # How many due batches a free worker weighs; towns and channels at their cap are filtered out
 # before, so a city's thousand queued batches never hide the village's one.
 CANDIDATES = 20
+PER_TOWN = 4
 # A batch waiting for its town's slot is looked at again this soon.
 SLOT_WAIT = timedelta(seconds=1)
 
@@ -226,11 +227,20 @@ def _claim(hint: int) -> DeliveryBatch | None:
         .annotate(n=Count("id"))
         .values_list("tenant_id", "channel_type", "n")
     }
-    ranked = scheduling.order(_candidates(now, running), running)
+    recent: dict[tuple[int | None, str], int] = {
+        (tenant, channel): n
+        for tenant, channel, n in DeliveryBatch.objects.filter(
+            claimed_at__gte=now - scheduling.TURN_WINDOW
+        )
+        .values_list("tenant_id", "channel_type")
+        .annotate(n=Count("id"))
+        .values_list("tenant_id", "channel_type", "n")
+    }
+    ranked = scheduling.order(_candidates(now, running), running, recent=recent)
     if not ranked:
         # Only towns at their cap have work waiting: nobody to be fair to, so they go on.
         everyone = _candidates(now, running, fair=False)
-        ranked = scheduling.order(everyone, running, tenant_slots=None)
+        ranked = scheduling.order(everyone, running, tenant_slots=None, recent=recent)
     for candidate in ranked:
         if _take(candidate.batch_id, Q(status=BatchStatus.QUEUED), now):
             if candidate.batch_id != hint:
@@ -273,18 +283,31 @@ def _candidates(
     # "Newest" is the message's publication: a later slice of an older warning's fan-out
     # makes newer batches, and they must not overtake a warning issued since.
     published = Coalesce("job__message__published_at", "created_at")
-    rows = (
-        queued.annotate(published=published)
-        .order_by("-priority", "-published")
-        .values_list("id", "tenant_id", "channel_type", "priority", "published")[:CANDIDATES]
+    # Each town's own few best batches per channel, so one town's backlog of newer batches
+    # cannot push another town's work out of the window.
+    rank = Window(
+        RowNumber(),
+        partition_by=[F("tenant_id"), F("channel_type")],
+        order_by=[F("priority").desc(), F("published").desc(), F("id").desc()],
     )
-    return [scheduling.Candidate(*row) for row in rows]
+    rows = (
+        queued.annotate(published=published, rank=rank)
+        .filter(rank__lte=PER_TOWN)
+        .order_by("-priority", "rank", "-published")
+        .values_list("id", "tenant_id", "channel_type", "priority", "published", "rank")[
+            :CANDIDATES
+        ]
+    )
+    return [scheduling.Candidate(*row[:5], rank=row[5] - 1) for row in rows]
 
 
 def _take(batch_id: int, condition: Q, now: datetime) -> bool:
     return bool(
         DeliveryBatch.objects.filter(condition, pk=batch_id).update(
-            status=BatchStatus.RUNNING, lease_until=now + BATCH_LEASE, not_before=None
+            status=BatchStatus.RUNNING,
+            lease_until=now + BATCH_LEASE,
+            not_before=None,
+            claimed_at=now,
         )
     )
 

@@ -264,3 +264,31 @@ def test_the_sold_rate_counts_parts_not_texts(smsc: SmppServer, make_channel: Ma
 
     assert [o.status for o in outcomes] == ["sent"] * 3
     assert turns == [2, 2, 2]
+
+
+def test_a_provider_another_worker_took_out_during_a_send_stays_out(
+    smsc: SmppServer, make_smpp: MakeSmpp, clock: Clock
+) -> None:
+    from stadtbote.delivery.channels.sms.failover import FailoverState, ProviderHealth
+
+    class OtherWorkerMeanwhile(MemoryHealthStore):
+        reads = 0
+
+        def get(self) -> FailoverState:
+            self.reads += 1
+            if self.reads == 2:  # while this send ran, another worker saw "http" fail
+                self.state.providers["http"] = ProviderHealth(
+                    out_until=clock.now + 300, reason="error rate 100% over 5"
+                )
+            return super().get()
+
+    store = OtherWorkerMeanwhile()
+    channel = SmsChannel([make_smpp(reconnect_attempts=0)], store=store, policy=POLICY, clock=clock)
+    try:
+        [outcome] = channel.send([outgoing(1)])
+    finally:
+        channel.close()
+
+    assert outcome.status == "sent"
+    assert store.state.providers["http"].out_until == clock.now + 300
+    assert store.state.providers["smpp"].outcomes == [1]

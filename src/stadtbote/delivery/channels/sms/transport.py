@@ -121,6 +121,7 @@ class SmsChannel:
                 outcomes[outgoing.delivery_id] = Outcome(outgoing.delivery_id, "failed", str(exc))
 
         state = self._store.get()
+        events: list[tuple[str, bool, float]] = []
         groups: dict[str, list[_Item]] = {}
         for item in ready:
             state = self._assign(state, item, groups, outcomes, "")
@@ -134,6 +135,7 @@ class SmsChannel:
                 delivery_id = item.outgoing.delivery_id
                 if result.accepted:
                     state = record_submit(state, name, True, now, self._policy)
+                    events.append((name, True, now))
                     outcomes[delivery_id] = Outcome(delivery_id, "sent")
                     self._accepted(delivery_id, name, result, now)
                 elif result.permanent:
@@ -142,6 +144,7 @@ class SmsChannel:
                     )
                 else:
                     state = record_submit(state, name, False, now, self._policy)
+                    events.append((name, False, now))
                     if result.provider_failure:
                         state = self._assign(
                             state, item, groups, outcomes, f"{name}: {result.error}", result
@@ -150,8 +153,21 @@ class SmsChannel:
                         outcomes[delivery_id] = Outcome(
                             delivery_id, "retry", f"{name}: {result.error}", result.retry_after
                         )
-        self._store.put(state)
+        self._store.put(self._merged(state, events))
         return [outcomes[outgoing.delivery_id] for outgoing in items]
+
+    def _merged(self, ours: FailoverState, events: list[tuple[str, bool, float]]) -> FailoverState:
+        """What other workers wrote during this send, plus this send's outcomes.
+
+        A send can take minutes; writing back the state read at its start would undo a
+        provider another worker took out meanwhile, and the receipt delays recorded since.
+        """
+        fresh = self._store.get()
+        for name, ok, at in events:
+            fresh = record_submit(fresh, name, ok, at, self._policy)
+        for name, health in ours.providers.items():
+            fresh.health(name).current = health.current  # the round-robin position
+        return fresh
 
     def message(self, outgoing: Outgoing) -> SmsOut:
         """The SMS for one delivery (ValueError for a number or text that cannot be sent)."""
