@@ -384,3 +384,28 @@ def test_sms_without_a_receipt_for_48_hours_expire(tenant):
     assert expired == 1
     assert (old.status, old.error) == (SmsStatus.EXPIRED, "no receipt within 48 h")
     assert recent.status == SmsStatus.ACCEPTED
+
+
+def test_a_provider_that_never_reports_back_is_taken_out_like_a_slow_one(
+    api, tenant, staff_token, monkeypatch
+):
+    with SmsGateway() as silent, SmsGateway() as spare:
+        monkeypatch.setenv(
+            "STADTBOTE_SMS_PROVIDERS",
+            provider_url(silent, name="silent", weight="100")
+            + ","
+            + provider_url(spare, name="spare", weight="1"),
+        )
+        for number in NUMBERS:
+            subscribe(api, number, silent, spare)
+        publish(api, staff_token)
+        # No receipt ever comes; the job sees them pass the longest acceptable delay.
+        later = timezone.now() + timedelta(seconds=sms_receipts.POLICY.max_receipt_delay + 10)
+        late = sms_receipts.count_overdue(later)
+        again = sms_receipts.count_overdue(later + sms_receipts.JOB_INTERVAL)
+
+        publish(api, staff_token)
+
+    assert (late, again) == (3, 0)
+    newest = SmsSubmission.objects.order_by("-id")[:3]
+    assert sorted(s.provider for s in newest) == ["spare"] * 3

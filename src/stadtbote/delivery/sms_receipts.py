@@ -403,6 +403,27 @@ def expire_unanswered(now: datetime | None = None) -> int:
     ).update(status=SmsStatus.EXPIRED, error="no receipt within 48 h")
 
 
+# How often the upkeep runs this job (maintenance.JOBS): the slice ``count_overdue`` looks at.
+JOB_INTERVAL = timedelta(seconds=30)
+
+
+def count_overdue(now: datetime) -> int:
+    """A provider that accepts SMS and never reports back is slow, not healthy: every SMS still
+    without a receipt when it passes the policy's longest acceptable delay counts as one late
+    receipt, once (the slice of the last job interval)."""
+    limit = timedelta(seconds=POLICY.max_receipt_delay)
+    late = SmsSubmission.objects.filter(
+        status__in=SMS_AWAITING,
+        submitted_at__lt=now - limit,
+        submitted_at__gte=now - limit - JOB_INTERVAL,
+    ).values_list("tenant_id", "provider", "submitted_at")
+    delays: dict[int, list[tuple[str, float]]] = {}
+    for tenant_id, provider, submitted_at in late:
+        delays.setdefault(tenant_id, []).append((provider, (now - submitted_at).total_seconds()))
+    _time_providers(delays, now)
+    return sum(len(d) for d in delays.values())
+
+
 def _smpp_sets(now: datetime) -> list[list[Municipality]]:
     """Towns awaiting receipts, grouped by the SMS provider set they share, for the sets with
     an SMPP provider (the HTTP gateway calls us)."""
@@ -427,6 +448,7 @@ def collect_sms_receipts(now: datetime | None = None) -> int:
     tick that all other periodic jobs share."""
     now = now or timezone.now()
     expired = expire_unanswered(now)
+    count_overdue(now)
     if _smpp_sets(now):
         read_smpp_receipts.enqueue()
     return expired
