@@ -46,3 +46,18 @@ def test_the_push_box_stands_for_browsers_and_both_app_platforms(publisher, tena
 
     assert response.status_code == 302
     assert Message.objects.get().channels == ["webpush", "fcm", "apns"]
+
+
+def test_a_warning_by_push_shows_the_sms_its_fallback_would_send(publisher, monkeypatch):
+    monkeypatch.setenv("STADTBOTE_SMS_PROVIDERS", PROVIDERS)
+
+    warning = publisher.post(
+        "/musterstadt/staff/messages/reach", form(channel=["webpush"], severity="severe")
+    ).content.decode()
+    news = publisher.post(
+        "/musterstadt/staff/messages/reach", form(channel=["webpush"])
+    ).content.decode()
+
+    assert "to people whose push does not arrive" in warning
+    assert "SMS segment" in warning
+    assert "SMS segment" not in news

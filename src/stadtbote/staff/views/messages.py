@@ -20,7 +20,7 @@ from stadtbote.audit import log as audit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import dispatch, preview, progress, shortlinks, summary
+from stadtbote.delivery import dispatch, fallback, preview, progress, shortlinks, summary
 from stadtbote.delivery.approval_requests import ask_for_approval
 from stadtbote.delivery.channels.sms import render_sms, segment_preview
 from stadtbote.delivery.registry import available
@@ -307,8 +307,11 @@ def reach(request: HttpRequest, staff: Staff) -> HttpResponse:
 
 def _sms_preview(tenant: Municipality, data: dict[str, Any]) -> dict[str, Any] | None:
     """The SMS as the town's default language renders it, with its segment count: SMS are
-    paid per segment, and one typographic character can halve what fits."""
-    if "sms" not in data["channels"]:
+    paid per segment, and one typographic character can halve what fits. A warning sent by
+    push shows it too when the town has SMS: it is what the fallback sends."""
+    severity = int(Severity.parse(str(data["severity"])))
+    fallback_only = fallback.applies(severity, data["channels"]) and available("sms", tenant)
+    if "sms" not in data["channels"] and not fallback_only:
         return None
     lang = tenant.default_language
     title = data["title"].get(lang) or next(iter(data["title"].values()), "")
@@ -325,7 +328,7 @@ def _sms_preview(tenant: Municipality, data: dict[str, Any]) -> dict[str, Any] |
         )
     except ValueError:
         return None
-    return {"text": text, **segment_preview(text)}
+    return {"text": text, "fallback": fallback_only, **segment_preview(text)}
 
 
 POST_WORDS = {
