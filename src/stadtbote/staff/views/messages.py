@@ -20,9 +20,8 @@ from stadtbote.audit import log as audit
 from stadtbote.core.errors import InvalidInput
 from stadtbote.core.severity import Severity
 from stadtbote.core.tasks import enqueue_on_commit
-from stadtbote.delivery import dispatch, fallback, preview, progress, shortlinks, summary
+from stadtbote.delivery import dispatch, preview
 from stadtbote.delivery.approval_requests import ask_for_approval
-from stadtbote.delivery.channels.sms import render_sms, segment_preview
 from stadtbote.delivery.registry import available
 from stadtbote.geo.models import District
 from stadtbote.messages import approval, templates
@@ -30,6 +29,7 @@ from stadtbote.messages import service as messages
 from stadtbote.messages.models import Message, MessageStatus, MessageTemplate
 from stadtbote.staff.access import Staff, staff_view
 from stadtbote.staff.views.common import staff_page, text
+from stadtbote.staff.views.message_sending import CHANNEL_WORDS, follow, posts, sms_preview
 from stadtbote.tenants.models import Municipality
 
 # What the form offers: "Push" reaches browsers and the town's apps alike (staff choose whom to
@@ -64,13 +64,6 @@ STATUS_WORDS = {
     MessageStatus.SCHEDULED: pgettext_lazy("message status", "scheduled"),
     MessageStatus.PUBLISHED: pgettext_lazy("message status", "sent"),
     MessageStatus.CANCELLED: pgettext_lazy("message status", "withdrawn"),
-}
-CHANNEL_WORDS = {
-    "webpush": gettext_lazy("Push"),
-    "fcm": gettext_lazy("App (Android)"),
-    "apns": gettext_lazy("App (iOS)"),
-    "email": gettext_lazy("E-mail"),
-    "sms": gettext_lazy("SMS"),
 }
 
 
@@ -301,66 +294,8 @@ def reach(request: HttpRequest, staff: Staff) -> HttpResponse:
         problem = str(exc) if isinstance(exc, FormError) else _("Check the target area.")
         return staff_page(request, staff, "staff/_reach.html", {"problem": problem})
     rows = [(CHANNEL_WORDS.get(c, c), n) for c, n in counted.by_channel.items()]
-    context = {"reach": counted, "reach_rows": rows, "sms": _sms_preview(staff.tenant, data)}
+    context = {"reach": counted, "reach_rows": rows, "sms": sms_preview(staff.tenant, data)}
     return staff_page(request, staff, "staff/_reach.html", context)
-
-
-def _sms_preview(tenant: Municipality, data: dict[str, Any]) -> dict[str, Any] | None:
-    """The SMS as the town's default language renders it, with its segment count: SMS are
-    paid per segment, and one typographic character can halve what fits. A warning sent by
-    push shows it too when the town has SMS: it is what the fallback sends."""
-    severity = int(Severity.parse(str(data["severity"])))
-    fallback_only = fallback.applies(severity, data["channels"]) and available("sms", tenant)
-    if "sms" not in data["channels"] and not fallback_only:
-        return None
-    lang = tenant.default_language
-    title = data["title"].get(lang) or next(iter(data["title"].values()), "")
-    body = data["body"].get(lang) or next(iter(data["body"].values()), "")
-    try:
-        text = render_sms(
-            tenant_name=tenant.name,
-            title=title,
-            body=body,
-            url=shortlinks.short_url(tenant.slug, "0" * 32),
-            severity=str(data["severity"]),
-            kind="message",
-            language=lang,
-        )
-    except ValueError:
-        return None
-    return {"text": text, "fallback": fallback_only, **segment_preview(text)}
-
-
-POST_WORDS = {
-    "message": pgettext_lazy("broadcast post", "the message"),
-    "update": pgettext_lazy("broadcast post", "the update"),
-    "withdrawal": pgettext_lazy("broadcast post", "the all-clear"),
-}
-POST_STATUS_WORDS = {
-    "pending": pgettext_lazy("broadcast post", "waiting"),
-    "sending": pgettext_lazy("broadcast post", "being posted"),
-    "retry": pgettext_lazy("broadcast post", "waiting to try again"),
-    "sent": pgettext_lazy("broadcast post", "posted"),
-    "failed": pgettext_lazy("broadcast post", "failed"),
-}
-
-
-def _posts(message: Message) -> list[dict[str, Any]]:
-    """What went to the town's own accounts (Mastodon, Telegram, Matrix, Apprise)."""
-    from stadtbote.broadcast.models import BroadcastPost
-
-    return [
-        {
-            "account": post.account.name,
-            "what": POST_WORDS.get(post.kind, post.kind),
-            "status": POST_STATUS_WORDS.get(post.status, post.status),
-            "url": post.url,
-            "reason": post.reason if post.status in ("failed", "retry") else "",
-        }
-        for post in BroadcastPost.objects.filter(message=message)
-        .select_related("account")
-        .order_by("created_at", "id")
-    ]
 
 
 def _message_or_404(staff: Staff, message_id: str) -> Message:
@@ -385,20 +320,6 @@ def message_list(request: HttpRequest, staff: Staff) -> HttpResponse:
     return staff_page(request, staff, "staff/messages.html", {"nav": "messages", "rows": rows})
 
 
-def _follow(message: Message) -> dict[str, Any]:
-    counts = summary.summary(message, message.channels)
-    followed = progress.progress(message)
-    return {
-        "summary": counts,
-        "channel_rows": [
-            (CHANNEL_WORDS.get(c, c), numbers) for c, numbers in counts["by_channel"].items()
-        ],
-        "progress": followed,
-        "arrival_rows": [(CHANNEL_WORDS.get(c, c), a) for c, a in followed.arrival.items()],
-        "live": message.status == MessageStatus.PUBLISHED,
-    }
-
-
 @staff_view("message.read_all")
 def message_detail(request: HttpRequest, staff: Staff, message_id: str) -> HttpResponse:
     message = _message_or_404(staff, message_id)
@@ -420,8 +341,8 @@ def message_detail(request: HttpRequest, staff: Staff, message_id: str) -> HttpR
         and message.status in (MessageStatus.PUBLISHED, MessageStatus.CANCELLED),
         "may_cancel": staff.may("message.cancel")
         and message.status in (MessageStatus.PUBLISHED, MessageStatus.SCHEDULED),
-        **_follow(message),
-        "posts": _posts(message),
+        **follow(message),
+        "posts": posts(message),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "follow":
         return staff_page(request, staff, "staff/_follow.html", context)
