@@ -3,8 +3,6 @@ are all read (an SMSC behind stunnel or a buffered writer sends them that way)."
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 import threading
@@ -13,45 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from stadtbote.delivery.channels.sms.providers.base import SmsOut
 from stadtbote.delivery.channels.sms.providers.smpp import SmppProvider
 from tests.support.smpp_server import SmppServer
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    key = ec.derive_private_key(0x5D7B_2026_1127, ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "smsc.pem", folder / "smsc.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
+from tests.support.tls import self_signed_tls
 
 
 class CoalescingTlsProxy:
@@ -107,7 +71,7 @@ class CoalescingTlsProxy:
 
 @pytest.fixture
 def tls_smsc(tmp_path: Path) -> Iterator[tuple[CoalescingTlsProxy, Path]]:
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed_tls(tmp_path)
     with SmppServer(system_id="stadtbote", password="secret", receipts=False) as smsc:
         proxy = CoalescingTlsProxy(smsc.port, cert, key)
         yield proxy, cert
