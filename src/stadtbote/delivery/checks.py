@@ -44,7 +44,7 @@ def credential_problems(env: Mapping[str, str]) -> list[str]:
 def sms_problems(env: Mapping[str, str]) -> list[str]:
     """Every SMS provider set in the environment must parse and build."""
     from stadtbote.delivery import sms_config
-    from stadtbote.delivery.channels.sms import SmppProvider
+    from stadtbote.delivery.registry import smpp_provider
 
     problems: list[str] = []
     towns = {""} if env.get(sms_config.PREFIX + "PROVIDERS") else set()
@@ -58,15 +58,7 @@ def sms_problems(env: Mapping[str, str]) -> list[str]:
             for spec in sms_config.providers_for(env, town.lower() or "-") or []:
                 if spec.kind == "smpp":
                     # Field lengths SMPP allows (system_id 15, password 8, sender 11).
-                    SmppProvider(
-                        spec.host,
-                        spec.port,
-                        system_id=spec.user,
-                        password=spec.password,
-                        system_type=spec.system_type,
-                        source=spec.sender,
-                        name=spec.name,
-                    ).close()
+                    smpp_provider(spec).close()
         except ValueError as exc:
             problems.append(f"SMS providers for {town.lower() or '(shared)'}: {exc}")
     return problems

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from stadtbote.delivery import push_credentials, sms_config
 from stadtbote.delivery.channels.base import Channel
 from stadtbote.tenants.models import Municipality
+
+if TYPE_CHECKING:
+    from stadtbote.delivery.channels.sms import SmppProvider
 
 
 class ChannelUnavailable(Exception):
@@ -61,9 +65,25 @@ def _apns(tenant: Municipality) -> Channel:
     )
 
 
+def smpp_provider(spec: sms_config.ProviderSpec) -> SmppProvider:
+    """An SMPP provider as configured (connects only when it first sends)."""
+    from stadtbote.delivery.channels.sms import SmppProvider
+
+    return SmppProvider(
+        spec.host,
+        spec.port,
+        system_id=spec.user,
+        password=spec.password,
+        system_type=spec.system_type,
+        source=spec.sender,
+        name=spec.name,
+        ssl_context=ssl.create_default_context() if spec.tls else None,
+    )
+
+
 def _sms(tenant: Municipality) -> Channel:
     from stadtbote.delivery import sms_receipts
-    from stadtbote.delivery.channels.sms import HttpGatewayProvider, SmppProvider
+    from stadtbote.delivery.channels.sms import HttpGatewayProvider
     from stadtbote.delivery.channels.sms.providers.base import SmsProvider
 
     specs = sms_config.providers_for(os.environ, tenant.slug)
@@ -72,18 +92,7 @@ def _sms(tenant: Municipality) -> Channel:
     providers: list[SmsProvider] = []
     for spec in specs:
         if spec.kind == "smpp":
-            providers.append(
-                SmppProvider(
-                    spec.host,
-                    spec.port,
-                    system_id=spec.user,
-                    password=spec.password,
-                    system_type=spec.system_type,
-                    source=spec.sender,
-                    name=spec.name,
-                    ssl_context=ssl.create_default_context() if spec.tls else None,
-                )
-            )
+            providers.append(smpp_provider(spec))
         else:
             providers.append(
                 HttpGatewayProvider(
