@@ -19,11 +19,15 @@ def _part(text: str) -> dict[str, object]:
     return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
-def test_the_token_is_an_es256_jwt_with_key_id_team_and_issue_time() -> None:
+LIFETIME = 50 * 60
+WINDOW_START = int(START) - int(START) % LIFETIME  # 20 minutes before START
+
+
+def test_the_token_is_an_es256_jwt_issued_at_the_start_of_its_fifty_minute_window() -> None:
     token = ProviderToken(p8_pem(), TEAM_ID, KEY_ID, clock=Clock()).current()
     header, claims, signature = token.split(".")
     assert _part(header) == {"alg": "ES256", "kid": KEY_ID}
-    assert _part(claims) == {"iss": TEAM_ID, "iat": int(START)}
+    assert _part(claims) == {"iss": TEAM_ID, "iat": WINDOW_START}
     raw = base64.urlsafe_b64decode(signature + "==")
     fixed_key().public_key().verify(
         encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
@@ -32,16 +36,26 @@ def test_the_token_is_an_es256_jwt_with_key_id_team_and_issue_time() -> None:
     )
 
 
-def test_channels_of_one_process_share_the_token_until_it_is_fifty_minutes_old() -> None:
+def test_channels_of_one_process_share_the_token_until_its_window_ends() -> None:
     clock = Clock()
     first = ProviderToken(p8_pem(), TEAM_ID, KEY_ID, clock=clock)
     second = ProviderToken(p8_pem(), TEAM_ID, KEY_ID, clock=clock)
     token = first.current()
-    clock.advance(50 * 60 - 1)
+    clock.advance(WINDOW_START + LIFETIME - START - 1)
     assert second.current() == token
     clock.advance(1)
     assert second.current() != token
     assert first.current() == second.current()
+
+
+def test_worker_processes_signing_at_different_times_present_the_same_token() -> None:
+    from stadtbote.delivery.channels.apns import clear_token_cache
+
+    one = ProviderToken(p8_pem(), TEAM_ID, KEY_ID, clock=Clock(START)).current()
+    clear_token_cache()  # another process: its own cache
+    other = ProviderToken(p8_pem(), TEAM_ID, KEY_ID, clock=Clock(START + 17 * 60)).current()
+
+    assert one == other  # Apple sees one token, not one per process
 
 
 def test_a_refused_token_is_replaced_once_however_many_streams_report_it() -> None:

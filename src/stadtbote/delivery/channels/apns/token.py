@@ -5,8 +5,10 @@ than every 20 minutes (429 TooManyProviderTokenUpdates), so one token is signed 
 ``lifetime`` seconds (50 minutes by default) and replaced early only when Apple says it expired.
 
 Channels are made per batch and per worker thread, so the token lives in a process-wide cache
-keyed by team, key id and key: every channel of a process presents the same token. (Separate
-worker processes each sign their own; at a handful of workers that stays within Apple's limits.)
+keyed by team, key id and key: every channel of a process presents the same token. Worker
+processes present the same token as well: it is issued at the start of the current lifetime
+window and signed deterministically (RFC 6979), so two processes never make Apple see two new
+tokens within 20 minutes.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ def sign_provider_token(
     header = b64url(json.dumps({"alg": "ES256", "kid": key_id}, separators=(",", ":")).encode())
     claims = b64url(json.dumps({"iss": team_id, "iat": issued_at}, separators=(",", ":")).encode())
     signing_input = f"{header}.{claims}".encode("ascii")
-    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    # Deterministic (RFC 6979): every process signing the same claims gets the same token.
+    signature = key.sign(signing_input, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    r, s = decode_dss_signature(signature)
     return f"{header}.{claims}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
@@ -100,7 +104,11 @@ class ProviderToken:
             # A token "from the future" means the clock went back: sign anew rather than trust it.
             age = now - entry.issued_at
             if entry.token is None or not 0 <= age < self._lifetime:
-                self._sign(now)
+                # Issued at the start of the current lifetime window, not now: every worker
+                # process then presents the very same token (the signature is deterministic),
+                # and Apple never sees several new tokens within 20 minutes (429
+                # TooManyProviderTokenUpdates). The token is at most one lifetime old.
+                self._sign(now - now % self._lifetime)
             assert entry.token is not None
             return entry.token
 
