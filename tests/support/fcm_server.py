@@ -171,6 +171,8 @@ class _State:
     received: list[Received] = field(default_factory=list)
     token_requests: list[TokenRequest] = field(default_factory=list)
     send_requests: int = 0
+    # The client's (address, port) of each connection a send came on: new ones are handshakes.
+    connections: set[tuple[str, int]] = field(default_factory=set)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -325,6 +327,7 @@ class FcmServer:
                 "token_requests": len(s.token_requests),
                 "rejections": [f"{st} {why}" for st, why in s.rejected[-20:]],
                 "max_in_flight": s.max_in_flight,
+                "connections": len(s.connections),
             }
 
     # -- token endpoint ----------------------------------------------------------------------
@@ -405,6 +408,9 @@ class FcmServer:
         with self._lock:
             s = self._state
             s.send_requests += 1
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            if peer:
+                s.connections.add((peer[0], peer[1]))
             s.in_flight += 1
             s.max_in_flight = max(s.max_in_flight, s.in_flight)
         try:

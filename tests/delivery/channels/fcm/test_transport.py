@@ -390,3 +390,15 @@ def test_bad_configuration_is_refused_when_the_channel_is_made(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         FcmChannel(project, credentials if credentials is not None else account, **options)
+
+
+def test_chunks_sent_one_after_another_reuse_the_channels_connections(
+    fcm_server: FcmServer, make_channel: MakeChannel
+) -> None:
+    channel = make_channel(concurrency=4)
+    for chunk in range(5):
+        outcomes = channel.send([outgoing(chunk * 20 + n) for n in range(20)])
+        assert {o.status for o in outcomes} == {"sent"}
+
+    assert fcm_server.stats()["accepted"] == 100
+    assert fcm_server.stats()["connections"] <= 4  # not one handshake per chunk

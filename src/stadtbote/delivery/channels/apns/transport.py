@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import httpx
 
 from ..base import Notice, Outcome, Outgoing, fill_receipt
+from ..loop import ChannelLoop
 from .message import PayloadTooLarge, apns_headers, device_token_problem, payload
 from .responses import EXPIRED_TOKEN, MAX_RETRY_AFTER, classify, reason_of
 from .token import TOKEN_LIFETIME, ProviderToken
@@ -71,7 +72,7 @@ class ApnsChannel:
         self._verify = verify
         self._max_retry_after = max_retry_after
         self._clock = clock
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = ChannelLoop("ApnsChannel")
         self._client: httpx.AsyncClient | None = None
         self._closed = False
 
@@ -84,32 +85,14 @@ class ApnsChannel:
             raise RuntimeError("ApnsChannel is closed")
         if not items:
             return []
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise RuntimeError("ApnsChannel.send() is blocking; call it outside an event loop")
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(self._send_all(items))
+        return self._loop.run(self._send_all(items))
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
-        try:
-            if self._client is not None:
-                loop.run_until_complete(self._client.aclose())
-                loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            self._client = None
-            loop.close()
+        client, self._client = self._client, None
+        self._loop.close(client.aclose if client is not None else None)
 
     def __enter__(self) -> ApnsChannel:
         return self

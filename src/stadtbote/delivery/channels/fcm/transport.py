@@ -1,7 +1,7 @@
 """The FCM channel: one ``messages:send`` POST per registration token, many in flight.
 
-``send()`` is synchronous (the engine runs in worker threads) and runs its own event loop with
-one aiohttp session for that call; do not call it from inside a running event loop. Within a
+``send()`` is synchronous (the engine runs in worker threads); the channel keeps its event loop
+and one aiohttp session across calls (``loop.py``); do not call it from inside a running loop. Within a
 call at most ``concurrency`` requests are in flight and every request has a timeout.
 
 Access tokens come from the service account (``oauth.py``) and are shared per process. A 401
@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 
 from ..base import Outcome, Outgoing
+from ..loop import ChannelLoop
 from ..webpush.responses import MAX_RETRY_AFTER
 from .message import fcm_message, token_problem
 from .oauth import (
@@ -111,6 +112,8 @@ class FcmChannel:
         self._user_agent = user_agent
         self._clock = clock
         self._closed = False
+        self._loop = ChannelLoop("FcmChannel")
+        self._session: aiohttp.ClientSession | None = None
 
     @property
     def project_id(self) -> str:
@@ -121,17 +124,28 @@ class FcmChannel:
             raise RuntimeError("FcmChannel is closed")
         if not items:
             return []
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise RuntimeError("FcmChannel.send() is blocking; call it outside an event loop")
-        return asyncio.run(self._send_all(items))
+        return self._loop.run(self._send_all(items))
 
     def close(self) -> None:
-        # Sessions live for one send() call; only the cached token outlives it (per process).
+        if self._closed:
+            return
         self._closed = True
+        session, self._session = self._session, None
+        self._loop.close(session.close if session is not None else None)
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        # Kept across send() calls (a worker sends a batch in chunks): one set of connections
+        # to FCM per channel, not a TLS handshake per chunk.
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                headers={"User-Agent": self._user_agent},
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+            )
+        return self._session
 
     def __enter__(self) -> FcmChannel:
         return self
@@ -140,19 +154,11 @@ class FcmChannel:
         self.close()
 
     async def _send_all(self, items: Sequence[Outgoing]) -> list[Outcome]:
-        connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
-        async with aiohttp.ClientSession(
-            connector=connector,
-            timeout=self._timeout,
-            headers={"User-Agent": self._user_agent},
-            cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=False,
-        ) as session:
-            batch = _Batch(session, self._concurrency)
-            now = datetime.fromtimestamp(self._clock(), UTC)
-            results = await asyncio.gather(
-                *(self._send_one(batch, item, now) for item in items), return_exceptions=True
-            )
+        batch = _Batch(self._ensure_session(), self._concurrency)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        results = await asyncio.gather(
+            *(self._send_one(batch, item, now) for item in items), return_exceptions=True
+        )
         outcomes = []
         for item, result in zip(items, results, strict=True):
             if isinstance(result, Outcome):

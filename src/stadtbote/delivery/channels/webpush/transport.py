@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from ..base import Notice, Outcome, Outgoing, fill_receipt
+from ..loop import ChannelLoop
 from .allowlist import Allowlist, EndpointNotAllowed
 from .crypto import InvalidSubscriptionKeys, PayloadTooLarge, encrypt
 from .headers import payload, push_headers
@@ -66,7 +67,7 @@ class WebPushChannel:
         self._user_agent = user_agent
         self._clock = clock
         # Created lazily in ``send`` so constructing a channel has no side effects.
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = ChannelLoop("WebPushChannel")
         self._session: aiohttp.ClientSession | None = None
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._closed = False
@@ -81,34 +82,14 @@ class WebPushChannel:
             raise RuntimeError("WebPushChannel is closed")
         if not items:
             return []
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise RuntimeError("WebPushChannel.send() is blocking; call it outside an event loop")
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(self._send_all(items))
+        return self._loop.run(self._send_all(items))
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
-        try:
-            if self._session is not None:
-                loop.run_until_complete(self._session.close())
-                # One more turn lets closed transports run their connection_lost callbacks.
-                loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            # aiohttp resolves DNS in the default executor; don't leak its threads.
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            self._session = None
-            loop.close()
+        session, self._session = self._session, None
+        self._loop.close(session.close if session is not None else None)
 
     def __enter__(self) -> WebPushChannel:
         return self
