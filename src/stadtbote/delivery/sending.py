@@ -131,28 +131,40 @@ KEEP_IDLE_SECONDS = 5.0
 
 
 class _KeptChannel(threading.local):
-    """At most one kept channel per worker thread (a channel must not cross threads)."""
+    """At most one kept channel per kind and worker thread (a channel must not cross threads).
 
-    key: tuple[Any, ...] | None = None
-    channel: Transport | None = None
-    since: float = 0.0
+    Per kind, because a mixed fan-out queues its Web Push, app and e-mail batches interleaved:
+    keeping only the last one would reconnect at every change of kind.
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[tuple[Any, ...], Transport, float]] = {}
+        self.taken: dict[int, tuple[Any, ...]] = {}
 
     def take(self, kind: str, tenant: Municipality) -> Transport:
         # Whatever the channel was built from: changed credentials must not reuse the old one.
         key = (kind, tenant.pk, *_built_from(kind, tenant))
-        kept, self.channel = self.channel, None
-        if kept is not None:
-            if self.key == key and time.monotonic() - self.since < KEEP_IDLE_SECONDS:
-                return kept
-            kept.close()
-        self.key = key
-        return open_channel(kind, tenant)
+        now = time.monotonic()
+        for other, (_, idle, since) in list(self.kept.items()):
+            if now - since >= KEEP_IDLE_SECONDS:  # idle pooled connections go stale
+                del self.kept[other]
+                idle.close()
+        found = self.kept.pop(kind, None)
+        if found is not None:
+            if found[0] == key:
+                channel = found[1]
+                self.taken[id(channel)] = key
+                return channel
+            found[1].close()
+        channel = open_channel(kind, tenant)
+        self.taken[id(channel)] = key
+        return channel
 
     def give_back(self, channel: Transport, keep: bool) -> None:
-        if keep and channel.kind in REUSABLE_KINDS:
-            self.channel, self.since = channel, time.monotonic()
+        key = self.taken.pop(id(channel), None)
+        if keep and key is not None and channel.kind in REUSABLE_KINDS:
+            self.kept[channel.kind] = (key, channel, time.monotonic())
         else:
-            self.key = None
             channel.close()
 
 
