@@ -1,7 +1,7 @@
-"""Mixed fan-out: one warning to 20,000 subscribers over Web Push, FCM, APNs and e-mail at once.
+"""Mixed fan-out: one warning to 20,000 subscribers over Web Push, FCM, APNs, e-mail and SMS at once.
 
     .venv/bin/python bench/fanout_mixed.py [--subscribers 20000] [--processes 1,2] [--repeat 1]
-        [--channel-mix webpush=40,fcm=25,apns=20,email=15]
+        [--channel-mix webpush=40,fcm=25,apns=20,email=15,sms=10] [--sms-receipts]
         [--database-url postgres://postgres@127.0.0.1:5432/stadtbote_bench_mixed] [--json FILE]
 
 The state is prepared once (migrated, demo town, ``stadtbote demo --subscribers N
@@ -10,8 +10,11 @@ proportions) and copied for every run. Each run starts, all as separate processe
 server per channel type (``CHANNELS`` below): the Web Push service of the tests with
 ``--no-decrypt`` (VAPID still checked on every request), the FCM server of the tests (OAuth JWT
 grant + HTTP v1 send, every message validated) and the APNs server of the tests (HTTP/2 over
-TLS, every ES256 provider token verified), both through ``bench/native_push_servers.py``, and
-the counting SMTP sink ``bench/smtp_sink.py``; then ``stadtbote worker --processes P`` and
+TLS, every ES256 provider token verified), both through ``bench/native_push_servers.py``, the
+counting SMTP sink ``bench/smtp_sink.py`` and the SMPP 3.4 SMSC of the tests through
+``bench/sms_server.py`` (the engine binds as a transceiver, ``STADTBOTE_SMS_PROVIDERS`` names one
+SMPP provider without ``rate=``; no delivery receipts unless ``--sms-receipts``; an SMS counts
+when its last part arrived); then ``stadtbote worker --processes P`` and
 ``stadtbote serve``. One whole-town ``severe`` message on every channel type of the mix is
 POSTed to the API; every server's stats are polled until each has accepted its share, and the
 deliveries summary must then show none pending. Per channel type:
@@ -28,6 +31,7 @@ worker process), CPU of every local server and of PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import statistics
 import subprocess
@@ -64,7 +68,7 @@ from harness import (
 
 HERE = Path(__file__).resolve().parent
 SEED = 1
-DEFAULT_MIX = "webpush=40,fcm=25,apns=20,email=15"
+DEFAULT_MIX = "webpush=40,fcm=25,apns=20,email=15,sms=10"
 MESSAGE = {
     "title": {"de": "Unwetterwarnung: Orkanböen", "en": "Severe weather: storm gusts"},
     "body": {
@@ -85,6 +89,7 @@ class Setup:
     push: int
     smtp: int
     apns_token_rule: str = "connection"
+    sms_receipts: bool = False
 
 
 @dataclass
@@ -137,6 +142,17 @@ def _start_smtp(stack: Stack, env: dict[str, str], setup: Setup) -> Endpoint:
     return Endpoint(line[1], proc.pid, {})
 
 
+def _start_smsc(stack: Stack, env: dict[str, str], setup: Setup) -> Endpoint:
+    argv = [PY, "-m", "bench.sms_server"] + (["--receipts"] if setup.sms_receipts else [])
+    proc = stack.start("smsc", argv, env, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("{"):
+        raise RuntimeError("SMSC did not start")
+    info = json.loads(line)
+    return Endpoint(info["stats"], proc.pid, info["env"])
+
+
 def _same(stats: dict[str, Any]) -> dict[str, Any]:
     return stats
 
@@ -150,10 +166,8 @@ CHANNELS: dict[str, ChannelBench] = {
     "fcm": ChannelBench(_start_native("fcm"), _same),
     "apns": ChannelBench(_start_native("apns"), _same),
     "email": ChannelBench(_start_smtp, _smtp_counts),
-    # SMS, once the engine sends it (src/stadtbote/delivery/channels/sms/): one more entry here,
-    # e.g. "sms": ChannelBench(<start tests/support/sms_gateway.py or smpp_server.py as a process
-    # printing its env + stats URL>, <its counters>), plus an "sms" entry in the demo's
-    # SYNTHETIC_ADDRESSES (src/stadtbote/ops/demo.py) and "sms=…" in --channel-mix.
+    # The SMSC counts whole SMS as "accepted" (parts separately); see bench/sms_server.py.
+    "sms": ChannelBench(_start_smsc, _same),
 }
 
 
@@ -190,10 +204,22 @@ def channel_counts(state: State) -> dict[str, int]:
 
 
 def batch_seconds(state: State) -> dict[str, dict[str, float]]:
-    """Per channel type: send batches, and the worker time they took (finished - started)."""
-    batches = dict(state.query("SELECT id, channel_type FROM delivery_deliverybatch"))
+    """Per channel type: send tasks, and the worker time they took (finished - started).
+
+    A send task takes the most urgent batch that is due, not necessarily the one it was queued
+    for (``sending._claim``), and a batch may be taken by several tasks one after another (more
+    deliveries added by the fan-out, retries), so neither the task's argument nor the batch's
+    last ``claimed_at`` says what a task sent. A task returns "sent N"; its batch is the one
+    with exactly N sent attempts recorded while the task ran (no other task holds that batch
+    meanwhile), and of several such the one recorded last. Tasks that sent nothing (they found
+    their batch done, or only retried) count as "-" when they match nothing.
+    """
+    attempts = state.query(
+        "SELECT d.batch_id, d.channel_type, a.at FROM delivery_attempt a "
+        "JOIN delivery_delivery d ON d.id = a.delivery_id WHERE a.outcome = 'sent'"
+    )
     rows = state.query(
-        "SELECT args_kwargs, started_at, finished_at FROM django_tasks_database_dbtaskresult "
+        "SELECT started_at, finished_at, return_value FROM django_tasks_database_dbtaskresult "
         "WHERE task_path LIKE %s AND finished_at IS NOT NULL",
         ("%.send_batch",),
     )
@@ -205,15 +231,35 @@ def batch_seconds(state: State) -> dict[str, dict[str, float]]:
             value = value.replace(tzinfo=UTC)
         return float(value.timestamp())
 
+    def sent_count(value: Any) -> int:
+        if isinstance(value, str) and value.startswith('"'):
+            value = json.loads(value)
+        if isinstance(value, str) and value.startswith("sent "):
+            return int(value.split()[1])
+        return 0
+
+    times: dict[int, list[float]] = {}
+    kind_of: dict[int, str] = {}
+    for batch, kind, at in attempts:
+        times.setdefault(batch, []).append(ts(at))
+        kind_of[batch] = kind
+    for values in times.values():
+        values.sort()
     out: dict[str, dict[str, float]] = {}
-    for args, started, finished in rows:
-        if isinstance(args, str):
-            args = json.loads(args)
-        kind = batches.get(args["args"][0], "?")
+    for started, finished, value in rows:
+        start, end, n = ts(started), ts(finished), sent_count(value)
+        kind, best = "-", -1.0
+        if n:
+            kind = "?"
+            for batch, values in times.items():
+                lo = bisect.bisect_left(values, start - 0.001)
+                hi = bisect.bisect_right(values, end + 0.001)
+                if hi - lo == n and values[hi - 1] > best:
+                    kind, best = kind_of[batch], values[hi - 1]
         entry = out.setdefault(kind, {"batches": 0, "seconds": 0.0, "longest": 0.0})
         entry["batches"] += 1
-        entry["seconds"] += ts(finished) - ts(started)
-        entry["longest"] = max(entry["longest"], ts(finished) - ts(started))
+        entry["seconds"] += end - start
+        entry["longest"] = max(entry["longest"], end - start)
     return out
 
 
@@ -325,6 +371,9 @@ def run_project(
                 "first_s": round(first, 3) if first is not None else None,
                 "last_s": round(last, 2) if last is not None else None,
                 "connections": s.get("connections"),
+                "parts": s.get("parts"),  # SMS: submit_sm PDUs (a long SMS has several)
+                "segments": s.get("segments"),
+                "provider_tokens": s.get("provider_tokens"),  # APNs: distinct tokens seen
                 "batches": int(work["batches"]),
                 "batch_s": round(work["seconds"], 2),
                 "batch_us": round(work["seconds"] / max(1, s["accepted"]) * 1e6),
@@ -357,6 +406,9 @@ def run_project(
         "rss_idle_mib": round(idle["rss_max"], 1),
         "rss_peak_mib": round(max(peak, mem["hwm_max"]), 1),
         "timed_out": timed_out,
+        # Send tasks whose batch could not be told ("?"), and those that sent nothing ("-").
+        "tasks_unattributed": int(per_batch.get("?", {}).get("batches", 0)),
+        "tasks_idle": int(per_batch.get("-", {}).get("batches", 0)),
         "cpu_servers_s": round(sum(server_cpu.values()), 2),
         "cpu_postgres_s": round(db_cpu, 2),
         "cpu_busy": f"{busy:.0%}",
@@ -369,6 +421,11 @@ def run_project(
         f"{result['elapsed_s']} s (last: {result['last_channel']}), sender CPU "
         f"{result['cpu_us']} µs/delivery, peak RSS {result['rss_peak_mib']} MiB, machine busy "
         f"{result['cpu_busy']} (before: {result['background']})"
+        + (
+            f", {result['tasks_unattributed']} send tasks not matched to a batch"
+            if result["tasks_unattributed"]
+            else ""
+        )
     )
     for c in channels:
         log(
@@ -376,7 +433,8 @@ def run_project(
             f"{c['rate']:6,}/s first {c['first_s']} s last {c['last_s']} s, "
             f"{c['batches']} batches {c['batch_us']} µs/delivery (longest {c['longest_batch_s']} s), "
             f"{c['connections']} conns, "
-            f"server CPU {c['server_cpu_s']} s {' '.join(c['rejections'])}"
+            + (f"{c['parts']} parts {c['segments']}, " if c["parts"] is not None else "")
+            + f"server CPU {c['server_cpu_s']} s {' '.join(c['rejections'])}"
             + (f"; not sent at first: {c['retry_reasons']}" if c["retried"] else "")
         )
     return result
@@ -404,7 +462,12 @@ def main(argv: list[str] | None = None) -> int:
         default="connection",
         help="where the APNs server applies Apple's 20-minute provider token rule: per "
         "connection (default), or across all connections as the tests' server does ('server'; "
-        "each worker process signs its own token, so with P > 1 one of them is refused)",
+        "all worker processes must then present the same token)",
+    )
+    parser.add_argument(
+        "--sms-receipts",
+        action="store_true",
+        help="the SMSC sends a delivery receipt for every SMS (default: none)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args(argv)
@@ -418,7 +481,12 @@ def main(argv: list[str] | None = None) -> int:
     log(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
     log(f"APNs server: 20-minute provider token rule applied per {args.apns_token_rule}")
 
-    setup = Setup(push=free_port(), smtp=free_port(), apns_token_rule=args.apns_token_rule)
+    setup = Setup(
+        push=free_port(),
+        smtp=free_port(),
+        apns_token_rule=args.apns_token_rule,
+        sms_receipts=args.sms_receipts,
+    )
     env = {
         "STADTBOTE_WEBPUSH_ALLOWED_HOSTS": f"127.0.0.1:{setup.push}",
         "STADTBOTE_EMAIL_URL": f"smtp://127.0.0.1:{setup.smtp}",

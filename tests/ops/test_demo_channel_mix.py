@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 from stadtbote.core import tokens
 from stadtbote.delivery.channels.apns.message import device_token_problem
 from stadtbote.delivery.channels.fcm.message import token_problem
-from stadtbote.ops.demo import mix_pattern, parse_channel_mix
+from stadtbote.delivery.channels.sms.numbers import check_reachable, normalise_number
+from stadtbote.ops.demo import mix_pattern, parse_channel_mix, synthetic_number
 from stadtbote.subscribers.models import Channel, Subscriber
 
 pytestmark = pytest.mark.django_db
@@ -109,10 +110,51 @@ def test_without_a_mix_the_demo_behaves_as_before():
     assert Channel.objects.count() == 5
 
 
+def test_sms_in_the_mix_gives_german_mobile_numbers_from_seed_and_n():
+    mix = "webpush=40,fcm=25,apns=20,email=15,sms=10"
+    args = ("--subscribers", "110", "--push-endpoint", ENDPOINT, "--channel-mix", mix)
+    run("demo", *args, "--seed", "7")
+
+    rows = channels()
+    assert Counter(kind for _, kind, *_ in rows) == {
+        "webpush": 40,
+        "fcm": 25,
+        "apns": 20,
+        "email": 15,
+        "sms": 10,
+    }
+    numbers = {address for _, kind, _, address, _ in rows if kind == "sms"}
+    assert len(numbers) == 10
+    for _, kind, status, address, key in rows:
+        if kind != "sms":
+            continue
+        assert status == "confirmed"
+        assert key == tokens.address_key("sms", address)
+        # E.164 as sign-up stores it, and a number sign-up would accept (German mobile).
+        assert address.startswith("+4915107")
+        assert len(address) == 14
+        assert normalise_number(address) == address
+        assert check_reachable(address) == address
+    # From (seed, n) only: the same numbers again after a wipe, others for another seed.
+    pattern = mix_pattern(parse_channel_mix(mix))
+    assert numbers == {synthetic_number(7, n) for n in range(110) if pattern[n % 110] == "sms"}
+    Channel.objects.all().delete()
+    Subscriber.objects.all().delete()
+    run("demo", *args, "--seed", "7")
+    assert {a for _, k, _, a, _ in channels() if k == "sms"} == numbers
+    run("demo", *args, "--seed", "8")
+    assert Subscriber.objects.count() == 110 + 10 + 25 + 20  # new SMS, FCM and APNs addresses
+    assert synthetic_number(8, 3) == "+4915108000003"
+    assert synthetic_number(108, 999_999) == "+4915108999999"
+    with pytest.raises(ValueError, match="999,999"):
+        synthetic_number(1, 1_000_000)
+
+
 @pytest.mark.parametrize(
     ("mix", "problem"),
     [
-        ("webpush=40,sms=10", "bad channel mix entry 'sms=10'"),
+        ("webpush=40,fax=10", "bad channel mix entry 'fax=10'"),
+        ("sms=1", "at most 1,000,000"),
         ("fcm=x", "bad channel mix entry"),
         ("fcm=1,fcm=2", "bad channel mix entry 'fcm=2'"),
         ("fcm=0", "positive weight"),
@@ -120,8 +162,9 @@ def test_without_a_mix_the_demo_behaves_as_before():
     ],
 )
 def test_a_bad_mix_is_refused_naming_the_problem(mix: str, problem: str):
+    count = "1000001" if mix.startswith("sms") else "3"
     with pytest.raises(CommandError, match=problem):
-        run("demo", "--subscribers", "3", "--channel-mix", mix)
+        run("demo", "--subscribers", count, "--channel-mix", mix)
     assert not Subscriber.objects.exists()
 
 

@@ -266,16 +266,27 @@ def add_demo_messages(tenant: Municipality, say: Callable[[str], None] = print) 
     return len(texts.MESSAGES)
 
 
+MAX_SMS_SUBSCRIBERS = 1_000_000
+
+
+def synthetic_number(seed: int, n: int) -> str:
+    """Subscriber ``n``'s phone number: a German mobile number, +49151 and 8 digits (E.164,
+    13 digits in all) — the seed's last two digits, then ``n`` with six digits."""
+    if not 0 <= n < MAX_SMS_SUBSCRIBERS:
+        raise ValueError(f"synthetic phone numbers go up to subscriber {MAX_SMS_SUBSCRIBERS - 1:,}")
+    return f"+49151{seed % 100:02d}{n:06d}"
+
+
 # How synthetic subscriber ``n`` is reached on each channel type, from (seed, n) only: an FCM
 # registration token, an APNs device token (64 hex digits), an e-mail address at the given
-# domain. Web Push (URL/<n> with keys from (seed, n)) is built below. SMS goes here as one more
-# entry once the engine sends it, e.g. "sms": lambda seed, n, domain: f"+49151{seed % 100:02d}{n:07d}".
+# domain, a German mobile number. Web Push (URL/<n> with keys from (seed, n)) is built below.
 SYNTHETIC_ADDRESSES: dict[str, Callable[[int, int, str], str]] = {
     "fcm": lambda seed, n, domain: (
         f"demo{seed}-{n:07d}:APA91b" + hashlib.sha256(f"fcm:{seed}:{n}".encode()).hexdigest()
     ),
     "apns": lambda seed, n, domain: hashlib.sha256(f"apns:{seed}:{n}".encode()).hexdigest(),
     "email": lambda seed, n, domain: f"buerger{n}@{domain}",
+    "sms": lambda seed, n, domain: synthetic_number(seed, n),
 }
 MIX_TYPES = ("webpush", *SYNTHETIC_ADDRESSES)
 
@@ -340,6 +351,8 @@ def add_synthetic_subscribers(
         channel_mix = {"webpush": 1} if base else {}
     if channel_mix.get("webpush") and not base:
         raise ValueError("Web Push in the channel mix needs a push endpoint")
+    if channel_mix.get("sms") and count > MAX_SMS_SUBSCRIBERS:
+        raise ValueError(f"SMS in the channel mix: at most {MAX_SMS_SUBSCRIBERS:,} subscribers")
     pattern = mix_pattern(channel_mix) if channel_mix else []
     existing = set(
         Channel.objects.filter(tenant=tenant, type__in=list(channel_mix)).values_list(

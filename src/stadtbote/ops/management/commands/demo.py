@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from stadtbote.ops.demo import (
+    MAX_SMS_SUBSCRIBERS,
     add_demo_messages,
     add_synthetic_subscribers,
     load_demo,
@@ -33,7 +34,8 @@ class Command(BaseCommand):
             "--channel-mix",
             default=None,
             help="one channel per synthetic subscriber in these proportions, e.g. "
-            "webpush=40,fcm=25,apns=20,email=15 (default: Web Push if --push-endpoint)",
+            "webpush=40,fcm=25,apns=20,email=15,sms=10 (default: Web Push if --push-endpoint); "
+            "SMS numbers are +49151<seed % 100><n, six digits>",
         )
         parser.add_argument(
             "--email-domain",
@@ -60,6 +62,10 @@ class Command(BaseCommand):
             raise CommandError(f"--channel-mix: {exc}") from None
         if mix and mix.get("webpush") and not push_endpoint:
             raise CommandError("--channel-mix with webpush needs --push-endpoint")
+        if mix and mix.get("sms") and subscribers > MAX_SMS_SUBSCRIBERS:
+            raise CommandError(
+                f"--channel-mix with sms: at most {MAX_SMS_SUBSCRIBERS:,} synthetic subscribers"
+            )
         if push_endpoint and not push_endpoint.startswith(("http://", "https://")):
             raise CommandError("--push-endpoint must be an http(s) URL")
         say = self.stdout.write
