@@ -6,6 +6,7 @@ server answers from another thread and cannot see data inside a test's open tran
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from pytest_django.live_server_helper import LiveServer
 
 HERE = Path(__file__).parent
@@ -80,6 +82,13 @@ def browser_context(
 ) -> Iterator[BrowserContext]:
     context = browser.new_context(base_url=live_server.url, **browser_context_args)
     yield context
+    # A page's last requests (opening a message posts "read" in the background) must be done
+    # before the database is emptied: a write still running on the live server meets the
+    # flush's TRUNCATE, and PostgreSQL calls it a deadlock.
+    for open_page in context.pages:
+        # A closed, crashed or forever busy page has nothing more to wait for.
+        with contextlib.suppress(PlaywrightError):
+            open_page.wait_for_load_state("networkidle", timeout=5000)
     context.close()
 
 
