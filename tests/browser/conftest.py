@@ -85,10 +85,10 @@ def browser_context(
     # A page's last requests (opening a message posts "read" in the background) must be done
     # before the database is emptied: a write still running on the live server meets the
     # flush's TRUNCATE, and PostgreSQL calls it a deadlock.
-    for open_page in context.pages:
+    for tab in context.pages:
         # A closed, crashed or forever busy page has nothing more to wait for.
         with contextlib.suppress(PlaywrightError):
-            open_page.wait_for_load_state("networkidle", timeout=5000)
+            tab.wait_for_load_state("networkidle", timeout=5000)
     context.close()
 
 
