@@ -228,3 +228,24 @@ def test_two_towns_with_equal_work_take_turns_and_the_village_is_not_behind_the_
 
     assert order_taken[:2] == [tenant.pk, village.pk]
     assert order_taken.count(tenant.pk) == 8
+
+
+@pytest.mark.django_db
+def test_in_a_burst_of_a_hundred_warnings_the_newest_extreme_goes_first_and_news_last(tenant):
+    now = timezone.now()
+    levels = [Severity.INFO, Severity.MINOR, Severity.MODERATE, Severity.SEVERE, Severity.EXTREME]
+    burst = [
+        _batch(tenant, levels[n % 5], now - timedelta(seconds=60 - n * 0.6)) for n in range(99)
+    ]
+    newest_extreme = _batch(tenant, Severity.EXTREME, now)
+    taken = []
+    for hint in [b.pk for b in burst] + [newest_extreme.pk]:
+        batch = sending._claim(hint)
+        taken.append(batch)
+        DeliveryBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE)
+
+    assert taken[0].pk == newest_extreme.pk
+    priorities = [b.priority for b in taken]
+    assert priorities == sorted(priorities, reverse=True)  # never news before a warning
+    extremes = [b.pk for b in taken if b.priority == batch_priority(Severity.EXTREME)]
+    assert extremes == sorted(extremes, reverse=True)  # newest first among equals
