@@ -249,3 +249,23 @@ def test_in_a_burst_of_a_hundred_warnings_the_newest_extreme_goes_first_and_news
     assert priorities == sorted(priorities, reverse=True)  # never news before a warning
     extremes = [b.pk for b in taken if b.priority == batch_priority(Severity.EXTREME)]
     assert extremes == sorted(extremes, reverse=True)  # newest first among equals
+
+
+@pytest.mark.django_db
+def test_a_dead_workers_batch_is_taken_over_even_when_its_task_takes_other_work_first(
+    tenant, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    dead = _batch(tenant, Severity.INFO, now - timedelta(minutes=2))
+    DeliveryBatch.objects.filter(pk=dead.pk).update(
+        status=BatchStatus.RUNNING, lease_until=now - timedelta(seconds=1)
+    )
+    warning = _batch(tenant, Severity.EXTREME, now)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = sending._claim(dead.pk)
+    second = sending._claim(warning.pk)
+
+    assert (first.pk, second.pk) == (warning.pk, dead.pk)
+    [again] = DBTaskResult.objects.filter(task_path__endswith="send_batch")
+    assert again.args_kwargs["args"] == [dead.pk]

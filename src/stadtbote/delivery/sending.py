@@ -254,12 +254,12 @@ def _claim(hint: int) -> DeliveryBatch | None:
         everyone = _candidates(now, running, fair=False)
         ranked = scheduling.order(everyone, running, tenant_slots=None, recent=recent)
     for candidate in ranked:
-        if _take(candidate.batch_id, Q(status=BatchStatus.QUEUED), now):
+        if _take(candidate.batch_id, _waiting(now), now):
             if candidate.batch_id != hint:
                 _requeue_if_waiting(hint, now, at_once=True)
             return _taken(candidate.batch_id)
-    # Outside the queue: a done batch given new deliveries (quiet hours ended), or a running
-    # one whose lease ran out (its worker died).
+    # Outside the queue: a done batch given new deliveries (quiet hours ended), or the task's
+    # own batch whose worker died.
     stale = Q(status=BatchStatus.DONE) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
     if _take(hint, stale, now):
         return _taken(hint)
@@ -271,18 +271,26 @@ def _requeue_if_waiting(hint: int, now: datetime, *, at_once: bool) -> None:
     """The task of a batch still queued must not vanish: this task took another batch (its own
     then needs a task again) or none (its own waits for a slot). Extra tasks find nothing and
     end; a batch without one would never be sent."""
-    waiting = DeliveryBatch.objects.filter(pk=hint, status=BatchStatus.QUEUED).first()
+    waiting = DeliveryBatch.objects.filter(_waiting(now), pk=hint).first()
     if waiting is None:
         return
     due = waiting.not_before if waiting.not_before and waiting.not_before > now else None
+    if waiting.status == BatchStatus.RUNNING:
+        at_once = True  # a dead worker's batch: no slot to wait for
     queue_batch(hint, waiting.priority, run_after=due or (None if at_once else now + SLOT_WAIT))
+
+
+def _waiting(now: datetime) -> Q:
+    """Batches waiting for a worker: queued, or running under a lease that ran out (their
+    worker died; what it had recorded as sent stays sent)."""
+    return Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
 
 
 def _candidates(
     now: datetime, running: dict[tuple[int | None, str], int], fair: bool = True
 ) -> list[scheduling.Candidate]:
     queued = DeliveryBatch.objects.filter(
-        Q(not_before__isnull=True) | Q(not_before__lte=now), status=BatchStatus.QUEUED
+        _waiting(now), Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
     channel_load: dict[str, int] = {}
     for (tenant, channel), n in running.items():
