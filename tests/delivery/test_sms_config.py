@@ -78,3 +78,13 @@ def test_a_provider_may_state_the_rate_its_contract_allows():
     assert free.rate is None
     with pytest.raises(SmsConfigError, match="rate"):
         providers_for({"STADTBOTE_SMS_PROVIDERS": "smpp://u:p@a?source=X&rate=fast"}, "m")
+
+
+def test_an_smpp_connection_keeps_the_sold_rate_and_is_not_slowed_without_one():
+    from stadtbote.delivery.registry import UNMETERED_SMPP_RATE, smpp_provider
+
+    [rated] = providers_for({"STADTBOTE_SMS_PROVIDERS": "smpp://u:p@h?source=X&rate=25"}, "m")
+    [unmetered] = providers_for({"STADTBOTE_SMS_PROVIDERS": "smpp://u:p@h?source=X"}, "m")
+
+    assert smpp_provider(rated)._interval == pytest.approx(1 / 25)
+    assert smpp_provider(unmetered)._interval == pytest.approx(1 / UNMETERED_SMPP_RATE)

@@ -65,6 +65,10 @@ def _apns(tenant: Municipality) -> Channel:
     )
 
 
+# Parts per second one SMPP connection may submit when the provider states no rate.
+UNMETERED_SMPP_RATE = 1000.0
+
+
 def smpp_provider(spec: sms_config.ProviderSpec) -> SmppProvider:
     """An SMPP provider as configured (connects only when it first sends)."""
     from stadtbote.delivery.channels.sms import SmppProvider
@@ -78,6 +82,10 @@ def smpp_provider(spec: sms_config.ProviderSpec) -> SmppProvider:
         source=spec.sender,
         name=spec.name,
         ssl_context=ssl.create_default_context() if spec.tls else None,
+        # The connection's own pace: the sold rate where one is given (it is also kept across
+        # workers, throttle.py), else what the window allows; an SMSC that wants less says
+        # "throttled", and the client pauses.
+        max_per_second=spec.rate or UNMETERED_SMPP_RATE,
     )
 
 
