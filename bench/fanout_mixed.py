@@ -34,17 +34,13 @@ import argparse
 import bisect
 import json
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness import (
-    PY,
     Stack,
     State,
     States,
@@ -58,16 +54,15 @@ from harness import (
     log,
     poll,
     print_machine,
-    start_push_service,
     start_server,
     start_worker,
     system_cpu,
     table,
     worker_memory,
 )
+from mixed_servers import CHANNELS, SEED, Endpoint, Setup
 
 HERE = Path(__file__).resolve().parent
-SEED = 1
 DEFAULT_MIX = "webpush=40,fcm=25,apns=20,email=15,sms=10"
 MESSAGE = {
     "title": {"de": "Unwetterwarnung: Orkanböen", "en": "Severe weather: storm gusts"},
@@ -76,98 +71,6 @@ MESSAGE = {
         "en": "Please stay indoors. Avoid parks and tree-lined roads.",
     },
     "severity": "severe",
-}
-
-
-# -- one local server per channel type -------------------------------------------------------
-
-
-@dataclass
-class Setup:
-    """Fixed for the whole script: the demo data and the template's settings name the ports."""
-
-    push: int
-    smtp: int
-    apns_token_rule: str = "connection"
-    sms_receipts: bool = False
-
-
-@dataclass
-class Endpoint:
-    stats_url: str
-    pid: int
-    env: dict[str, str]  # what the worker needs to reach this server (per run)
-
-
-@dataclass(frozen=True)
-class ChannelBench:
-    """How to run one channel type's local server and read its counters.
-
-    ``start`` launches the server as a process of ``stack``; ``counts`` maps the server's stats
-    to ``accepted``, ``rejected``, ``first_at``, ``last_at`` (epoch seconds), ``connections``.
-    """
-
-    start: Callable[[Stack, dict[str, str], Setup], Endpoint]
-    counts: Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def _start_webpush(stack: Stack, env: dict[str, str], setup: Setup) -> Endpoint:
-    url = start_push_service(stack, env, setup.push, SEED, decrypt=False)
-    return Endpoint(f"{url}/_stats", stack.procs[-1][1].pid, {})
-
-
-def _start_native(kind: str) -> Callable[[Stack, dict[str, str], Setup], Endpoint]:
-    def start(stack: Stack, env: dict[str, str], setup: Setup) -> Endpoint:
-        argv = [PY, "-m", "bench.native_push_servers", kind, "--seed", str(SEED)]
-        if kind == "apns":
-            argv += ["--token-rule", setup.apns_token_rule]
-        proc = stack.start(f"{kind}-server", argv, env, stdout=subprocess.PIPE)
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("{"):
-            raise RuntimeError(f"{kind} server did not start")
-        info = json.loads(line)
-        return Endpoint(info["stats"], proc.pid, info["env"])
-
-    return start
-
-
-def _start_smtp(stack: Stack, env: dict[str, str], setup: Setup) -> Endpoint:
-    argv = [PY, str(HERE / "smtp_sink.py"), "--port", str(setup.smtp)]
-    proc = stack.start("smtp-sink", argv, env, stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().split()
-    if len(line) != 2:
-        raise RuntimeError("SMTP sink did not start")
-    return Endpoint(line[1], proc.pid, {})
-
-
-def _start_smsc(stack: Stack, env: dict[str, str], setup: Setup) -> Endpoint:
-    argv = [PY, "-m", "bench.sms_server"] + (["--receipts"] if setup.sms_receipts else [])
-    proc = stack.start("smsc", argv, env, stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("{"):
-        raise RuntimeError("SMSC did not start")
-    info = json.loads(line)
-    return Endpoint(info["stats"], proc.pid, info["env"])
-
-
-def _same(stats: dict[str, Any]) -> dict[str, Any]:
-    return stats
-
-
-def _smtp_counts(stats: dict[str, Any]) -> dict[str, Any]:
-    return {**stats, "accepted": stats["messages"], "rejected": 0}
-
-
-CHANNELS: dict[str, ChannelBench] = {
-    "webpush": ChannelBench(_start_webpush, _same),
-    "fcm": ChannelBench(_start_native("fcm"), _same),
-    "apns": ChannelBench(_start_native("apns"), _same),
-    "email": ChannelBench(_start_smtp, _smtp_counts),
-    # The SMSC counts whole SMS as "accepted" (parts separately); see bench/sms_server.py.
-    "sms": ChannelBench(_start_smsc, _same),
 }
 
 
