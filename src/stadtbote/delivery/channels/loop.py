@@ -9,8 +9,8 @@ life, runs every ``send()`` on it, and closes its client on it at the end.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -47,3 +47,43 @@ class ChannelLoop:
             loop.run_until_complete(loop.shutdown_default_executor())
         finally:
             loop.close()
+
+
+class LoopChannel:
+    """``send()``/``close()`` of a push channel that works on its own ``ChannelLoop``.
+
+    A subclass calls ``_start_loop()`` in its constructor and gives ``_send_all`` (the batch on
+    the loop) and ``_release`` (what closes its client, taken out of the channel, or None).
+    """
+
+    _loop: ChannelLoop
+    _closed: bool
+
+    def _start_loop(self) -> None:
+        self._loop = ChannelLoop(type(self).__name__)
+        self._closed = False
+
+    async def _send_all(self, items: Sequence[Any]) -> list[Any]:
+        raise NotImplementedError
+
+    def _release(self) -> Callable[[], Awaitable[None]] | None:
+        raise NotImplementedError
+
+    def send(self, items: Sequence[Any]) -> list[Any]:
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
+        if not items:
+            return []
+        return self._loop.run(self._send_all(items))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._loop.close(self._release())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

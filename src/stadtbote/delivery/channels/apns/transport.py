@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import httpx
 
 from ..base import Notice, Outcome, Outgoing, fill_receipt
-from ..loop import ChannelLoop
+from ..loop import LoopChannel
 from .message import PayloadTooLarge, apns_headers, device_token_problem, payload
 from .responses import EXPIRED_TOKEN, MAX_RETRY_AFTER, classify, reason_of
 from .token import TOKEN_LIFETIME, ProviderToken
@@ -31,7 +31,7 @@ SANDBOX = "https://api.sandbox.push.apple.com"
 _MAX_RESPONSE = 2048
 
 
-class ApnsChannel:
+class ApnsChannel(LoopChannel):
     kind = "apns"
 
     def __init__(
@@ -72,33 +72,16 @@ class ApnsChannel:
         self._verify = verify
         self._max_retry_after = max_retry_after
         self._clock = clock
-        self._loop = ChannelLoop("ApnsChannel")
         self._client: httpx.AsyncClient | None = None
-        self._closed = False
+        self._start_loop()
 
     @property
     def tokens_signed(self) -> int:
         return self._token.signed
 
-    def send(self, items: Sequence[Outgoing]) -> list[Outcome]:
-        if self._closed:
-            raise RuntimeError("ApnsChannel is closed")
-        if not items:
-            return []
-        return self._loop.run(self._send_all(items))
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self) -> Callable[[], Awaitable[None]] | None:
         client, self._client = self._client, None
-        self._loop.close(client.aclose if client is not None else None)
-
-    def __enter__(self) -> ApnsChannel:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        return client.aclose if client is not None else None
 
     def _ensure_client(self) -> httpx.AsyncClient:
         if self._client is None:

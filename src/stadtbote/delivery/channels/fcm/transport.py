@@ -16,7 +16,7 @@ import ipaddress
 import json
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 
 from ..base import Outcome, Outgoing
-from ..loop import ChannelLoop
+from ..loop import LoopChannel
 from ..webpush.responses import MAX_RETRY_AFTER
 from .message import fcm_message, token_problem
 from .oauth import (
@@ -75,7 +75,7 @@ class _Batch:
         self.token_failure: str | None = None
 
 
-class FcmChannel:
+class FcmChannel(LoopChannel):
     kind = "fcm"
 
     def __init__(
@@ -111,27 +111,16 @@ class FcmChannel:
         self._max_retry_after = max_retry_after
         self._user_agent = user_agent
         self._clock = clock
-        self._closed = False
-        self._loop = ChannelLoop("FcmChannel")
+        self._start_loop()
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def project_id(self) -> str:
         return self._project_id
 
-    def send(self, items: Sequence[Outgoing]) -> list[Outcome]:
-        if self._closed:
-            raise RuntimeError("FcmChannel is closed")
-        if not items:
-            return []
-        return self._loop.run(self._send_all(items))
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self) -> Callable[[], Awaitable[None]] | None:
         session, self._session = self._session, None
-        self._loop.close(session.close if session is not None else None)
+        return session.close if session is not None else None
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         # Kept across send() calls (a worker sends a batch in chunks): one set of connections
@@ -146,12 +135,6 @@ class FcmChannel:
                 trust_env=False,
             )
         return self._session
-
-    def __enter__(self) -> FcmChannel:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     async def _send_all(self, items: Sequence[Outgoing]) -> list[Outcome]:
         batch = _Batch(self._ensure_session(), self._concurrency)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import binascii
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import aiohttp
 
 from ..base import Notice, Outcome, Outgoing, fill_receipt
-from ..loop import ChannelLoop
+from ..loop import LoopChannel
 from .allowlist import Allowlist, EndpointNotAllowed
 from .crypto import InvalidSubscriptionKeys, PayloadTooLarge, encrypt
 from .headers import payload, push_headers
@@ -33,7 +33,7 @@ from .vapid import VapidSigner, origin_of
 _MAX_RESPONSE_READ = 2048
 
 
-class WebPushChannel:
+class WebPushChannel(LoopChannel):
     kind = "webpush"
 
     def __init__(
@@ -67,35 +67,18 @@ class WebPushChannel:
         self._user_agent = user_agent
         self._clock = clock
         # Created lazily in ``send`` so constructing a channel has no side effects.
-        self._loop = ChannelLoop("WebPushChannel")
         self._session: aiohttp.ClientSession | None = None
         self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._closed = False
+        self._start_loop()
 
     @property
     def vapid_public_key(self) -> str:
         """The ``applicationServerKey`` browsers must subscribe with for this channel's key."""
         return self._signer.public_key
 
-    def send(self, items: Sequence[Outgoing]) -> list[Outcome]:
-        if self._closed:
-            raise RuntimeError("WebPushChannel is closed")
-        if not items:
-            return []
-        return self._loop.run(self._send_all(items))
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+    def _release(self) -> Callable[[], Awaitable[None]] | None:
         session, self._session = self._session, None
-        self._loop.close(session.close if session is not None else None)
-
-    def __enter__(self) -> WebPushChannel:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        return session.close if session is not None else None
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         # Must run inside our loop: aiohttp binds the session and connector to the running loop.
